@@ -8,6 +8,8 @@ check is imported lazily: nothing here loads dnspython or phonenumbers until it 
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from typing import Protocol
 
 from diagnose.checks.results import CheckResult
@@ -25,3 +27,43 @@ class LiveCheck(Protocol):
     def run(self, value: str, dns: DnsSettings) -> CheckResult:
         """Measure ``value``; ``details["checks"]`` may hold the sub-checks' results."""
         ...
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """What the knowledge base may know of a check without importing it."""
+
+    id: str
+    input_types: frozenset[str]
+    description: str
+    #: "module:Class" of the LiveCheck implementation, imported when the check runs
+    implementation: str
+
+    def load(self) -> LiveCheck:
+        module, _, name = self.implementation.partition(":")
+        return getattr(importlib.import_module(module), name)()
+
+
+#: The registry: every live check a rule may name. Add a check here and in its module.
+CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec(
+        "phone-country",
+        frozenset({"phone"}),
+        "the phone number's country code (+7 can be registered)",
+        "diagnose.checks.phone:PhoneCountryCheck",
+    ),
+    CheckSpec(
+        "email-address",
+        frozenset({"email"}),
+        "the email address's syntax",
+        "diagnose.checks.email:EmailAddressCheck",
+    ),
+    CheckSpec(
+        "mail-domain",
+        frozenset({"email", "domain"}),
+        "whether the mail domain can receive mail (MX, SPF, DMARC)",
+        "diagnose.checks.mail:MailDomainCheck",
+    ),
+)
+
+CHECKS_BY_ID: dict[str, CheckSpec] = {spec.id: spec for spec in CHECKS}

@@ -1,0 +1,137 @@
+"""Answers given up front: ``--answer ID=VALUE``, answers files and saved sessions.
+
+Every answer is validated against the knowledge base before the engine sees it, so a
+typo is a clear usage error (exit 2) naming the question and its legal values.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from diagnose.exceptions import AnswerError, AnswersFileError
+from diagnose.kb.model import UNKNOWN, KnowledgeBase, Question, QuestionType
+
+_YES = {"yes", "y", "true"}
+_NO = {"no", "n", "false"}
+
+
+def legal_values(question: Question) -> str:
+    values = question.values
+    if values is None:
+        return f"any {question.type} or {UNKNOWN}"
+    return ", ".join(values)
+
+
+def parse_answer(question: Question, raw: str) -> str:
+    """Normalize ``raw`` into a legal answer to ``question`` or raise AnswerError."""
+    text = raw.strip()
+    lowered = text.lower()
+    if lowered == UNKNOWN:
+        return UNKNOWN
+    if not text:
+        raise AnswerError(
+            f"The answer to '{question.id}' is empty; legal values: {legal_values(question)}."
+        )
+    if question.type is QuestionType.CHOICE:
+        for choice in question.choices:
+            if lowered == choice.id:
+                return choice.id
+        raise AnswerError(
+            f"'{text}' is not an answer to '{question.id}'; legal values: {legal_values(question)}."
+        )
+    if question.type is QuestionType.YESNO:
+        if lowered in _YES:
+            return "yes"
+        if lowered in _NO:
+            return "no"
+        raise AnswerError(
+            f"'{text}' is not an answer to '{question.id}'; legal values: yes, no, unknown."
+        )
+    if question.type is QuestionType.PHONE:
+        from diagnose.checks.phone import parse_phone
+
+        parse_phone(text)  # a number that is no phone number is re-asked, not measured
+    return text
+
+
+def validate(kb: KnowledgeBase, given: Mapping[str, str]) -> dict[str, str]:
+    """Check every given answer against the knowledge base; returns them normalized.
+
+    Ticket fields (login, project, description) may be given too; they are free text.
+    """
+    fields = {field.id for field in kb.ticket_fields}
+    result: dict[str, str] = {}
+    for question_id, raw in given.items():
+        if question_id in fields:
+            result[question_id] = str(raw)
+            continue
+        question = kb.questions.get(question_id)
+        if question is None:
+            known = ", ".join([*kb.questions, *fields])
+            raise AnswerError(f"There is no question '{question_id}'; known questions: {known}.")
+        result[question_id] = parse_answer(question, str(raw))
+    return result
+
+
+def parse_options(options: Iterable[str]) -> dict[str, str]:
+    """``["goal=sign-in", ...]`` into a dict; a later option overrides an earlier one."""
+    result: dict[str, str] = {}
+    for option in options:
+        question_id, sep, value = option.partition("=")
+        if not sep or not question_id.strip():
+            raise AnswerError(f"'{option}' is not of the form ID=VALUE (for example goal=sign-in).")
+        result[question_id.strip()] = value
+    return result
+
+
+def load_file(path: Path | str) -> dict[str, str]:
+    """Read answers from a JSON or TOML file: ``{"goal": "sign-in", ...}``.
+
+    A saved session (``diagnose run`` writes one on Ctrl-C) is accepted too: its
+    ``answers`` table is used, so a recorded consultation can be replayed in CI.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise AnswersFileError(f"Cannot read the answers file {path}: {reason}.") from None
+    data: Any
+    if path.suffix.lower() == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise AnswersFileError(f"The answers file {path} is not valid TOML: {error}.") from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            if path.suffix.lower() == ".json":
+                raise AnswersFileError(
+                    f"The answers file {path} is not valid JSON: {error}."
+                ) from None
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError:
+                raise AnswersFileError(
+                    f"The answers file {path} is neither valid JSON nor valid TOML."
+                ) from None
+    if isinstance(data, dict) and isinstance(data.get("answers"), dict):
+        extra = data.get("ticket")
+        data = {**data["answers"], **(extra if isinstance(extra, dict) else {})}
+    if not isinstance(data, dict):
+        raise AnswersFileError(
+            f"The answers file {path} must hold an object of question ids to answers."
+        )
+    result: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise AnswersFileError(
+                f"The answers file {path} gives '{key}' a value that is not text: {value!r}."
+            )
+        result[str(key)] = str(value)
+    return result

@@ -1,0 +1,63 @@
+"""The phone-country check: can this number be registered in the personal account?
+
+Only numbers with the +7 country code (Russian Federation) can be registered there
+(support FAQ, "Can't register with my phone number"). The country code is measured with
+phonenumbers (Google's libphonenumber metadata), not asked.
+"""
+
+from __future__ import annotations
+
+from diagnose.checks.results import CheckResult, Status
+from diagnose.checks.settings import DnsSettings
+from diagnose.exceptions import AnswerError
+
+#: The country calling code the personal account accepts.
+ACCEPTED_COUNTRY_CODE = 7
+
+
+def parse_phone(value: str):
+    """Parse an international number ("+7 912 ..."); raise AnswerError if it is not one."""
+    import phonenumbers
+
+    text = value.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not text.startswith("+"):
+        raise AnswerError(
+            f"'{value}' is not in international format: start it with + and the country code."
+        )
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException as error:
+        raise AnswerError(f"'{value}' is not a phone number: {error._msg}") from None
+    if not phonenumbers.is_possible_number(number):
+        raise AnswerError(f"'{value}' is not a possible phone number: check its length.")
+    return number
+
+
+class PhoneCountryCheck:
+    id = "phone-country"
+    input_types = frozenset({"phone"})
+    description = "the phone number's country code"
+
+    def run(self, value: str, dns: DnsSettings) -> CheckResult:
+        import phonenumbers
+
+        try:
+            number = parse_phone(value)
+        except AnswerError as error:
+            return CheckResult(self.id, Status.FAIL, str(error), {"number": value})
+        region = phonenumbers.region_code_for_number(number) or "unknown"
+        details = {
+            "number": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+            "country_code": number.country_code,
+            "region": region,
+        }
+        if number.country_code == ACCEPTED_COUNTRY_CODE:
+            message = f"The number has the +7 country code (region {region}); it can be registered."
+            return CheckResult(self.id, Status.PASS, message, details)
+        message = (
+            f"The number has the +{number.country_code} country code (region {region}), "
+            "not +7; it cannot be registered in the personal account."
+        )
+        return CheckResult(self.id, Status.FAIL, message, details)

@@ -1,0 +1,58 @@
+"""``diagnose articles`` and ``diagnose questions``: what the knowledge base holds."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from diagnose.commands.options import format_option, rules_option
+
+
+@click.command()
+@format_option()
+@rules_option
+def articles(output_format: str, rules_dir: str | None) -> None:
+    """List the articles: id, title and outcome."""
+    from diagnose.kb.loader import load
+
+    kb = load(rules_dir)
+    rows = [{"id": a.id, "title": a.title, "outcome": str(a.outcome)} for a in kb.articles.values()]
+    if output_format == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    width = max(len(row["id"]) for row in rows)
+    for row in rows:
+        click.echo(f"{row['id']:<{width}}  {row['outcome']:<11}  {row['title']}")
+
+
+@click.command()
+@format_option()
+@rules_option
+def questions(output_format: str, rules_dir: str | None) -> None:
+    """List the questions with their ids, types and legal answers (for --answer ID=VALUE)."""
+    from diagnose.kb.loader import load
+    from diagnose.kb.model import UNKNOWN
+
+    kb = load(rules_dir)
+    rows = []
+    for question in kb.questions.values():
+        rows.append(
+            {
+                "id": question.id,
+                "prompt": question.prompt,
+                "type": str(question.type),
+                "choices": [{"id": c.id, "label": c.label} for c in question.choices],
+            }
+        )
+    for field in kb.ticket_fields:
+        rows.append({"id": field.id, "prompt": field.prompt, "type": "ticket", "choices": []})
+    if output_format == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{row['id']} ({row['type']}): {row['prompt']}")
+        for choice in row["choices"]:
+            click.echo(f"    {choice['id']:<16} {choice['label']}")
+        if row["choices"] or row["type"] in {"yesno"}:
+            click.echo(f"    {UNKNOWN:<16} I don't know")

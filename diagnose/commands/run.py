@@ -1,0 +1,145 @@
+"""``diagnose run``: a consultation, interactive on a terminal or scripted for CI."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from diagnose.commands.options import (
+    dns_settings,
+    format_option,
+    nameserver_option,
+    rules_option,
+    timeout_option,
+)
+from diagnose.exceptions import EXIT_INTERRUPTED, EXIT_USAGE, SessionInterrupted
+
+
+@click.command()
+@click.option(
+    "--answer",
+    "-a",
+    "answer_options",
+    multiple=True,
+    metavar="ID=VALUE",
+    help="Answer a question up front (repeatable). `diagnose questions` lists ids and values.",
+)
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Read answers from a JSON or TOML file (a saved session works too).",
+)
+@click.option(
+    "--resume",
+    "resume_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Continue a consultation saved on Ctrl-C.",
+)
+@click.option(
+    "--no-input", is_flag=True, help="Never prompt: a missing answer is an error (exit 2)."
+)
+@click.option(
+    "--explain", is_flag=True, help="Show how the conclusion was reached and why not the others."
+)
+@click.option(
+    "--ticket",
+    "ticket_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the ticket draft of an escalation to FILE (Markdown, or JSON for *.json).",
+)
+@format_option()
+@rules_option
+@nameserver_option
+@timeout_option
+def run(
+    answer_options: tuple[str, ...],
+    answers_file: str | None,
+    resume_file: str | None,
+    no_input: bool,
+    explain: bool,
+    ticket_file: str | None,
+    output_format: str,
+    rules_dir: str | None,
+    nameservers: tuple[str, ...],
+    timeout: float,
+) -> None:
+    """Diagnose a problem and recommend what to do.
+
+    On a terminal, asks one question at a time. With --answer/--answers and
+    --no-input (or when stdin is not a terminal) it never prompts, and exits 2
+    naming the first missing answer.
+
+    Exit codes: 0 a recommendation was reached and no live check failed; 1 a live
+    check found a problem; 3 a live check could not be completed; 2 bad input.
+    """
+    from diagnose import answers as answer_io
+    from diagnose import sessions
+    from diagnose import ticket as tickets
+    from diagnose.consultation import Consultation, Interrupted
+    from diagnose.engine import engine_for
+    from diagnose.kb.loader import load
+
+    kb = load(rules_dir)
+    given: dict[str, str] = {}
+    for path in (resume_file, answers_file):
+        if path:
+            given.update(answer_io.load_file(path))
+    given.update(answer_io.parse_options(answer_options))
+    given = answer_io.validate(kb, given)
+    dns = dns_settings(nameservers, timeout)
+
+    interactive = not no_input and sys.stdin.isatty()
+    asker = console = None
+    if interactive or output_format == "text":
+        from rich.console import Console
+
+        # In JSON mode stdout carries only the JSON; the conversation goes to stderr.
+        console = Console(stderr=output_format == "json", highlight=False)
+    if interactive:
+        from diagnose.terminal import TerminalAsker
+
+        asker = TerminalAsker(console)
+        if resume_file:
+            console.print(f"Resuming the consultation saved in {resume_file}.")
+
+    consultation = Consultation(kb, engine_for(kb), dns=dns, asker=asker)
+    try:
+        rec = consultation.run(given)
+        if asker is not None and str(rec.article.outcome) == "resolution":
+            if asker.confirm("Did this solve it?") is False:
+                rec = consultation.unsolved(rec, given)
+    except Interrupted as interrupted:
+        path = sessions.save(kb, interrupted.answers)
+        what = "Input ended" if interrupted.eof else "Stopped"
+        error = SessionInterrupted(
+            f"{what} before the consultation finished. Your answers are saved in {path}; "
+            f"continue with: diagnose run --resume {path}"
+        )
+        error.exit_code = EXIT_USAGE if interrupted.eof else EXIT_INTERRUPTED
+        raise error from None
+
+    if output_format == "json":
+        click.echo(json.dumps(rec.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from diagnose import render
+
+        assert console is not None
+        render.recommendation(console, rec, explain=explain)
+
+    if rec.ticket is not None:
+        if ticket_file:
+            written = tickets.write(rec.ticket, ticket_file)
+            click.echo(f"Ticket draft written to {written}.", err=True)
+        elif asker is not None:
+            path = asker.offer_save()
+            if path:
+                written = tickets.write(rec.ticket, path)
+                click.echo(f"Ticket draft written to {written}.", err=output_format == "json")
+    if asker is not None and not explain and output_format == "text" and asker.wants_explanation():
+        from diagnose import render
+
+        render.explanation(console, rec)
+    sys.exit(rec.exit_code)

@@ -1,0 +1,394 @@
+"""Loads a knowledge base directory of TOML files and validates it into typed objects.
+
+Every ``*.toml`` file in the directory is read (in name order) and may hold any of the
+tables ``[support]``, ``[[channel]]``, ``[[ticket_field]]``, ``[[question]]``,
+``[[article]]``, ``[[check]]`` and ``[[rule]]``; rules rank in the order read. All
+defects are collected, each naming the file and the item, before anything is compiled.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from diagnose.checks.registry import CHECKS_BY_ID
+from diagnose.exceptions import KnowledgeBaseError
+from diagnose.kb.model import (
+    CHECK_STATUSES,
+    UNKNOWN,
+    Article,
+    Channel,
+    CheckBinding,
+    Choice,
+    Condition,
+    KnowledgeBase,
+    Outcome,
+    Question,
+    QuestionType,
+    Rule,
+    TicketField,
+)
+
+SECTIONS = ("support", "channel", "ticket_field", "question", "article", "check", "rule")
+
+
+def default_rules_dir() -> Path:
+    """The knowledge base shipped with the package (``rules/`` in the repository).
+
+    An installed distribution carries it as ``diagnose/default_rules``; a source
+    checkout (or an editable install) reads ``rules/`` beside the package.
+    """
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "default_rules"
+    return installed if installed.is_dir() else package.parent / "rules"
+
+
+@dataclass
+class _Problems:
+    items: list[str] = field(default_factory=list)
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append(f"{where}: {message}")
+
+
+class _Reader:
+    """Typed access to one TOML table, recording a problem for each wrong field."""
+
+    def __init__(self, table: Any, where: str, problems: _Problems) -> None:
+        self.table = table if isinstance(table, dict) else {}
+        self.where = where
+        self.problems = problems
+        if not isinstance(table, dict):
+            problems.add(where, "must be a table.")
+
+    def _get(self, key: str, kind: type, kind_name: str, default: Any, required: bool) -> Any:
+        if key not in self.table:
+            if required:
+                self.problems.add(self.where, f"the field '{key}' is missing.")
+            return default
+        value = self.table[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            self.problems.add(self.where, f"the field '{key}' must be {kind_name}.")
+            return default
+        return value
+
+    def text(self, key: str, default: str = "", required: bool = True) -> str:
+        value = self._get(key, str, "a string", default, required)
+        if required and isinstance(value, str) and not value.strip() and key in self.table:
+            self.problems.add(self.where, f"the field '{key}' is empty.")
+        return value
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        return self._get(key, bool, "true or false", default, required=False)
+
+    def texts(self, key: str, required: bool = False) -> tuple[str, ...]:
+        value = self._get(key, list, "a list of strings", [], required)
+        if not all(isinstance(item, str) for item in value):
+            self.problems.add(self.where, f"the field '{key}' must be a list of strings.")
+            return ()
+        return tuple(value)
+
+    def tables(self, key: str, required: bool = False) -> list[Any]:
+        return self._get(key, list, "a list of tables", [], required)
+
+    def unknown_keys(self, allowed: set[str]) -> None:
+        for key in self.table:
+            if key not in allowed:
+                self.problems.add(self.where, f"unknown field '{key}'.")
+
+
+def _one_or_many(value: Any) -> frozenset[str] | None:
+    if isinstance(value, str):
+        return frozenset({value})
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return frozenset(value)
+    return None
+
+
+def load(directory: Path | str | None = None) -> KnowledgeBase:
+    """Load and validate the knowledge base in ``directory`` (default: the shipped one).
+
+    Raises KnowledgeBaseError listing every defect found.
+    """
+    base = Path(directory) if directory is not None else default_rules_dir()
+    problems = _Problems()
+    if not base.is_dir():
+        raise KnowledgeBaseError([f"{base}: is not a directory of knowledge-base files."])
+    files = sorted(base.glob("*.toml"))
+    if not files:
+        raise KnowledgeBaseError([f"{base}: holds no knowledge-base (*.toml) files."])
+
+    # Gather the raw tables of every section, remembering which file each came from.
+    raw: dict[str, list[tuple[str, Any]]] = {section: [] for section in SECTIONS}
+    for path in files:
+        shown = str(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            problems.add(shown, f"cannot be read ({error}).")
+            continue
+        except tomllib.TOMLDecodeError as error:
+            problems.add(shown, f"is not valid TOML: {error}.")
+            continue
+        for key, value in data.items():
+            if key not in SECTIONS:
+                problems.add(
+                    shown, f"unknown table '{key}' (expected one of {', '.join(SECTIONS)})."
+                )
+            elif key == "support":
+                raw[key].append((shown, value))
+            elif not isinstance(value, list):
+                problems.add(shown, f"'{key}' must be an array of tables: write [[{key}]].")
+            else:
+                raw[key].extend((shown, item) for item in value)
+    if problems.items:
+        raise KnowledgeBaseError(problems.items)
+
+    def collect(section: str, build: Callable[[_Reader, str], Any]) -> dict[str, Any]:
+        """Build every item of a section, keyed by id, reporting duplicate ids."""
+        items: dict[str, Any] = {}
+        origin: dict[str, str] = {}
+        for index, (shown, table) in enumerate(raw[section]):
+            item_id = table.get("id") if isinstance(table, dict) else None
+            label = section.replace("_", " ")
+            if not isinstance(item_id, str) or not item_id:
+                problems.add(
+                    f"{shown}: {label} #{index + 1}", "the field 'id' must be a non-empty string."
+                )
+                continue
+            where = f"{shown}: {label} '{item_id}'"
+            if item_id in items:
+                problems.add(where, f"duplicate id (first defined in {origin[item_id]}).")
+                continue
+            items[item_id] = build(_Reader(table, where, problems), shown)
+            origin[item_id] = shown
+        return items
+
+    # --- support, channels, ticket fields ----------------------------------------
+    name, fallback = "support", ""
+    if len(raw["support"]) > 1:
+        problems.add(raw["support"][1][0], "[support] is defined in more than one file.")
+    for shown, table in raw["support"][:1]:
+        reader = _Reader(table, f"{shown}: [support]", problems)
+        reader.unknown_keys({"name", "fallback"})
+        name = reader.text("name")
+        fallback = reader.text("fallback")
+    if not raw["support"]:
+        problems.add(str(base), "no [support] table names the fallback article.")
+
+    def build_channel(r: _Reader, shown: str) -> Channel:
+        r.unknown_keys({"id", "name", "address", "hours"})
+        return Channel(r.text("id"), r.text("name"), r.text("address"), r.text("hours"))
+
+    def build_field(r: _Reader, shown: str) -> TicketField:
+        r.unknown_keys({"id", "prompt", "help", "multiline"})
+        return TicketField(
+            r.text("id"), r.text("prompt"), r.text("help", required=False), r.flag("multiline")
+        )
+
+    channels = collect("channel", build_channel)
+    ticket_fields = collect("ticket_field", build_field)
+
+    # --- questions -----------------------------------------------------------------
+    def build_question(r: _Reader, shown: str) -> Question:
+        r.unknown_keys({"id", "type", "prompt", "help", "why", "choices"})
+        type_name = r.text("type")
+        try:
+            qtype = QuestionType(type_name)
+        except ValueError:
+            legal = ", ".join(t.value for t in QuestionType)
+            r.problems.add(r.where, f"unknown type '{type_name}' (expected one of {legal}).")
+            qtype = QuestionType.TEXT
+        choices: list[Choice] = []
+        seen: set[str] = set()
+        for index, item in enumerate(r.tables("choices", required=qtype is QuestionType.CHOICE)):
+            choice = _Reader(item, f"{r.where}, choice #{index + 1}", r.problems)
+            choice.unknown_keys({"id", "label"})
+            choice_id, label = choice.text("id"), choice.text("label")
+            if choice_id in seen or choice_id == UNKNOWN:
+                why = "is reserved" if choice_id == UNKNOWN else "is a duplicate"
+                r.problems.add(r.where, f"the choice id '{choice_id}' {why}.")
+            seen.add(choice_id)
+            choices.append(Choice(choice_id, label))
+        if choices and qtype is not QuestionType.CHOICE:
+            r.problems.add(r.where, f"a question of type '{qtype}' cannot have choices.")
+        return Question(
+            id=r.text("id"),
+            type=qtype,
+            prompt=r.text("prompt"),
+            help=r.text("help", required=False),
+            why=r.text("why", required=False),
+            choices=tuple(choices),
+            source=shown,
+        )
+
+    questions = collect("question", build_question)
+
+    # --- articles ------------------------------------------------------------------
+    def build_article(r: _Reader, shown: str) -> Article:
+        r.unknown_keys({"id", "title", "outcome", "summary", "steps", "faq", "channel", "ticket"})
+        outcome_name = r.text("outcome")
+        try:
+            outcome = Outcome(outcome_name)
+        except ValueError:
+            legal = ", ".join(o.value for o in Outcome)
+            r.problems.add(r.where, f"unknown outcome '{outcome_name}' (expected one of {legal}).")
+            outcome = Outcome.INFORMATION
+        channel = r.text("channel", required=False) or None
+        ticket = r.texts("ticket")
+        if outcome is Outcome.ESCALATION and channel is None:
+            r.problems.add(r.where, "an escalation must name the support channel to use.")
+        if channel is not None and channel not in channels:
+            r.problems.add(r.where, f"unknown channel '{channel}'.")
+        for field_id in ticket:
+            if field_id not in ticket_fields:
+                r.problems.add(r.where, f"unknown ticket field '{field_id}'.")
+        return Article(
+            id=r.text("id"),
+            title=r.text("title"),
+            outcome=outcome,
+            summary=r.text("summary"),
+            steps=r.texts("steps", required=True),
+            faq=r.text("faq", required=False),
+            channel=channel,
+            ticket=ticket,
+            source=shown,
+        )
+
+    articles = collect("article", build_article)
+    if fallback and fallback not in articles:
+        problems.add(
+            f"{raw['support'][0][0]}: [support]", f"unknown fallback article '{fallback}'."
+        )
+
+    # --- checks --------------------------------------------------------------------
+    def build_check(r: _Reader, shown: str) -> CheckBinding:
+        r.unknown_keys({"id", "input"})
+        check_id, input_id = r.text("id"), r.text("input")
+        spec = CHECKS_BY_ID.get(check_id)
+        if spec is None:
+            known = ", ".join(sorted(CHECKS_BY_ID))
+            r.problems.add(r.where, f"unknown check (diagnose knows {known}).")
+        question = questions.get(input_id)
+        if question is None:
+            r.problems.add(r.where, f"unknown input question '{input_id}'.")
+        elif spec is not None and question.type.value not in spec.input_types:
+            accepted = " or ".join(sorted(spec.input_types))
+            r.problems.add(
+                r.where,
+                f"its input question '{input_id}' is of type {question.type}, "
+                f"but the check measures a {accepted}.",
+            )
+        return CheckBinding(check_id, input_id, shown)
+
+    checks = collect("check", build_check)
+
+    # --- rules ---------------------------------------------------------------------
+    def build_condition(r: _Reader, index: int) -> Condition | None:
+        table = r.table
+        where = f"{r.where}, condition #{index + 1}"
+        if not isinstance(table, dict):
+            return None
+        kinds = [kind for kind in ("question", "check") if kind in table]
+        tests = [test for test in ("is", "is_not") if test in table]
+        extra = set(table) - {"question", "check", "is", "is_not"}
+        if len(kinds) != 1 or len(tests) != 1 or extra:
+            problems.add(
+                where,
+                "must be { question = ID, is = VALUE } or { check = ID, is = STATUS } (or is_not).",
+            )
+            return None
+        kind, test = kinds[0], tests[0]
+        target, values = table[kind], _one_or_many(table[test])
+        if not isinstance(target, str) or values is None:
+            problems.add(where, f"'{kind}' must be an id and '{test}' a value or a list of values.")
+            return None
+        if kind == "question":
+            question = questions.get(target)
+            if question is None:
+                problems.add(where, f"unknown question '{target}'.")
+                return None
+            legal = question.values
+            if legal is not None:
+                for value in sorted(values - set(legal)):
+                    problems.add(
+                        where,
+                        f"'{value}' is not an answer to '{target}' (legal: {', '.join(legal)}).",
+                    )
+        else:
+            if target not in checks:
+                problems.add(where, f"unknown check '{target}' (declare it in a [[check]] table).")
+                return None
+            for value in sorted(values - CHECK_STATUSES):
+                problems.add(
+                    where,
+                    f"'{value}' is not a check status (legal: {', '.join(sorted(CHECK_STATUSES))}).",
+                )
+        return Condition(kind, target, values, negated=test == "is_not")
+
+    rank_counter = iter(range(len(raw["rule"])))
+
+    def build_rule(r: _Reader, shown: str) -> Rule:
+        r.unknown_keys({"id", "article", "rationale", "when", "advice"})
+        article = r.text("article")
+        if article and article not in articles:
+            r.problems.add(r.where, f"unknown article '{article}'.")
+        when_tables = r.tables("when", required=True)
+        conditions = tuple(
+            c
+            for index, table in enumerate(when_tables)
+            if (c := build_condition(_Reader(table, r.where, r.problems), index)) is not None
+        )
+        advice = r.texts("advice")
+        for line in advice:
+            for _, name, _, _ in string.Formatter().parse(line):
+                if name is not None and name not in checks and name not in questions:
+                    r.problems.add(
+                        r.where, f"advice names '{{{name}}}', which is no check or question."
+                    )
+        return Rule(
+            id=r.text("id"),
+            article=article,
+            rationale=r.text("rationale"),
+            when=conditions,
+            advice=advice,
+            rank=next(rank_counter),
+            source=shown,
+        )
+
+    rules = collect("rule", build_rule)
+
+    # --- reachability and use ------------------------------------------------------
+    concluded = {rule.article for rule in rules.values()}
+    for article in articles.values():
+        if article.id not in concluded:
+            problems.add(f"{article.source}: article '{article.id}'", "no rule leads to it.")
+    used = {c.target for rule in rules.values() for c in rule.when if c.kind == "question"}
+    used |= {binding.input for binding in checks.values()}
+    for question in questions.values():
+        if question.id not in used:
+            problems.add(f"{question.source}: question '{question.id}'", "no rule uses it.")
+    used_checks = {c.target for rule in rules.values() for c in rule.when if c.kind == "check"}
+    for binding in checks.values():
+        if binding.id not in used_checks:
+            problems.add(f"{binding.source}: check '{binding.id}'", "no rule uses it.")
+    if not rules:
+        problems.add(str(base), "holds no rules.")
+
+    if problems.items:
+        raise KnowledgeBaseError(problems.items)
+    return KnowledgeBase(
+        name=name,
+        fallback=fallback,
+        channels=tuple(channels.values()),
+        ticket_fields=tuple(ticket_fields.values()),
+        questions=questions,
+        articles=articles,
+        checks=checks,
+        rules=tuple(sorted(rules.values(), key=lambda rule: rule.rank)),
+        directory=base,
+    )
