@@ -108,9 +108,9 @@ def run(
     consultation = Consultation(kb, engine_for(kb), dns=dns, asker=asker)
     try:
         rec = consultation.run(given)
-        if asker is not None and str(rec.article.outcome) == "resolution":
-            if asker.confirm("Did this solve it?") is False:
-                rec = consultation.unsolved(rec, given)
+        resolution = str(rec.article.outcome) == "resolution"
+        if asker is not None and resolution and asker.confirm("Did this solve it?") is False:
+            rec = consultation.unsolved(rec, given)
     except Interrupted as interrupted:
         path = sessions.save(kb, interrupted.answers)
         what = "Input ended" if interrupted.eof else "Stopped"
