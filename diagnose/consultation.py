@@ -27,13 +27,14 @@ class AskContext:
     rules: tuple[Rule, ...]
     check: str | None = None  # set when the answer is the input of this live check
     can_go_back: bool = False  # an earlier answer given in this session can be changed
+    number: int = 1  # the question's number in this consultation
 
 
 class Interrupted(Exception):
     """Raised by an Asker on Ctrl-C (``eof=False``), end of input, or ``quit``.
 
-    ``Consultation.run`` fills in ``answers``: everything given or typed so far,
-    ``partial`` included (the lines of a description being typed), so nothing is lost.
+    ``partial`` holds what was being typed (the lines of a description); with
+    ``Consultation.collected()`` it is everything to save, so nothing is lost.
     """
 
     def __init__(self, *, eof: bool, quit: bool = False) -> None:
@@ -41,7 +42,6 @@ class Interrupted(Exception):
         self.eof = eof
         self.quit = quit
         self.partial: dict[str, str] = {}
-        self.answers: dict[str, str] = {}
 
 
 class GoBack(Exception):
@@ -149,29 +149,31 @@ class Consultation:
         self.dns = dns or DnsSettings()
         self.asker = asker
         self._check_cache: dict[tuple[str, str], CheckResult] = {}
+        self._given: dict[str, str] = {}
+        self._asked: list[tuple[str, str]] = []
+        self._ticket_values: dict[str, str] = {}
 
     # --- the reasoning loop ------------------------------------------------------
     def run(self, given: Mapping[str, str]) -> Recommendation:
         """Reason from ``given`` (validated answers, ticket fields too), asking the
         ``asker`` for what else is needed; raises MissingAnswerError without one."""
         asked: list[tuple[str, str]] = []
-        self._ticket_values: dict[str, str] = {}
+        self._ticket_values = {}
         while True:
             try:
                 return self._consult(given, asked)
-            except Interrupted as interrupted:
-                interrupted.answers = {
-                    **given,
-                    **dict(asked),
-                    **self._ticket_values,
-                    **interrupted.partial,
-                }
-                raise
             except GoBack:
                 # Forget the last answer given here and replay the rest from scratch:
                 # everything derived from it is recomputed, as if it had never been given.
                 if asked:
                     asked.pop()
+            finally:
+                self._given, self._asked = dict(given), list(asked)
+
+    def collected(self) -> dict[str, str]:
+        """Everything given, answered and typed for the ticket so far, in order: what a
+        saved session holds."""
+        return {**self._given, **dict(self._asked), **self._ticket_values}
 
     def _consult(self, given: Mapping[str, str], asked: list[tuple[str, str]]) -> Recommendation:
         from diagnose.engine import Reasoner
@@ -185,7 +187,7 @@ class Consultation:
             reasoner.tell_answer(question_id, value)
 
         def obtain(question_id: str, context: AskContext) -> None:
-            value = self._obtain(question_id, context, can_go_back=bool(asked))
+            value = self._obtain(question_id, replace(context, number=len(asked) + 1), bool(asked))
             answers[question_id] = value
             asked.append((question_id, value))
             reasoner.tell_answer(question_id, value)
@@ -239,7 +241,6 @@ class Consultation:
             (),
         )
         checks = {result.id: result for result in previous.checks}
-        self._ticket_values = {}
         values = {f.id: given[f.id] for f in self.kb.ticket_fields if f.id in given}
         ticket = self._ticket(article, values, previous.answers, checks)
         ticket["diagnostics"]["tried"] = previous.article.id

@@ -37,7 +37,6 @@ class TerminalAsker:
     def __init__(self, console: Console, read: Callable[[str], str] = input) -> None:
         self.console = console
         self.read = read
-        self.count = 0
 
     def _read(self, prompt: str) -> str:
         try:
@@ -49,9 +48,8 @@ class TerminalAsker:
 
     # --- questions ------------------------------------------------------------------
     def ask(self, question: Question, context: AskContext) -> str:
-        self.count += 1
         self.console.print()
-        self.console.print(f"[bold]{self.count}. {escape(question.prompt)}[/]")
+        self.console.print(f"[bold]{context.number}. {escape(question.prompt)}[/]")
         if question.type is QuestionType.CHOICE:
             for number, choice in enumerate(question.choices, start=1):
                 self.console.print(f"   {number}) {escape(choice.label)}")
@@ -68,7 +66,6 @@ class TerminalAsker:
                 continue
             if command == "back":
                 if context.can_go_back:
-                    self.count -= 1
                     raise GoBack()
                 self.console.print("There is no earlier answer to change.")
                 continue
@@ -104,9 +101,12 @@ class TerminalAsker:
             self.console.print(escape(question.why))
         if context.check:
             self.console.print(f"Your answer is measured by the live check '{context.check}'.")
-        self.console.print("Conclusions that wait on this answer:")
+        self.console.print("Possible conclusions that wait on this answer:")
+        seen: set[str] = set()
         for rule in context.rules:
-            self.console.print(f"  - {escape(rule.article)}: {escape(rule.rationale)}")
+            if rule.article not in seen:
+                seen.add(rule.article)
+                self.console.print(f"  - {escape(rule.article)}: {escape(rule.rationale)}")
 
     # --- ticket fields ---------------------------------------------------------------
     def ask_ticket(self, field: TicketField) -> str | None:

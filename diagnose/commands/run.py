@@ -106,13 +106,38 @@ def run(
             console.print(f"Resuming the consultation saved in {resume_file}.")
 
     consultation = Consultation(kb, engine_for(kb), dns=dns, asker=asker)
+
+    def show(rec) -> None:
+        if output_format == "text":
+            from diagnose import render
+
+            render.recommendation(console, rec, explain=explain)
+
     try:
         rec = consultation.run(given)
-        resolution = str(rec.article.outcome) == "resolution"
-        if asker is not None and resolution and asker.confirm("Did this solve it?") is False:
-            rec = consultation.unsolved(rec, given)
+        if asker is not None and str(rec.article.outcome) == "resolution":
+            show(rec)
+            if asker.confirm("Did this solve it?") is False:
+                rec = consultation.unsolved(rec, given)
+                show(rec)
+        else:
+            show(rec)
+        if rec.ticket is not None:
+            path = ticket_file or (asker.offer_save() if asker is not None else None)
+            if path:
+                written = tickets.write(rec.ticket, path)
+                click.echo(f"Ticket draft written to {written}.", err=True)
+        if (
+            asker is not None
+            and output_format == "text"
+            and not explain
+            and asker.wants_explanation()
+        ):
+            from diagnose import render
+
+            render.explanation(console, rec)
     except Interrupted as interrupted:
-        path = sessions.save(kb, interrupted.answers)
+        path = sessions.save(kb, {**consultation.collected(), **interrupted.partial})
         what = "Input ended" if interrupted.eof else "Stopped"
         error = SessionInterrupted(
             f"{what} before the consultation finished. Your answers are saved in {path}; "
@@ -123,23 +148,4 @@ def run(
 
     if output_format == "json":
         click.echo(json.dumps(rec.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        from diagnose import render
-
-        assert console is not None
-        render.recommendation(console, rec, explain=explain)
-
-    if rec.ticket is not None:
-        if ticket_file:
-            written = tickets.write(rec.ticket, ticket_file)
-            click.echo(f"Ticket draft written to {written}.", err=True)
-        elif asker is not None:
-            path = asker.offer_save()
-            if path:
-                written = tickets.write(rec.ticket, path)
-                click.echo(f"Ticket draft written to {written}.", err=output_format == "json")
-    if asker is not None and not explain and output_format == "text" and asker.wants_explanation():
-        from diagnose import render
-
-        render.explanation(console, rec)
     sys.exit(rec.exit_code)
