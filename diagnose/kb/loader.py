@@ -17,6 +17,7 @@ from typing import Any
 
 from diagnose.checks.registry import CHECKS_BY_ID
 from diagnose.exceptions import KnowledgeBaseError
+from diagnose.secrets import SECRET_NAME
 from diagnose.kb.model import (
     CHECK_STATUSES,
     UNKNOWN,
@@ -109,6 +110,13 @@ def _one_or_many(value: Any) -> frozenset[str] | None:
     return None
 
 
+def _refuse_secret(r: _Reader) -> None:
+    """No question or ticket field may ask for a password or a one-time code."""
+    asked = " ".join(str(r.table.get(key, "")) for key in ("id", "prompt"))
+    if SECRET_NAME.search(asked):
+        r.problems.add(r.where, "diagnose never asks for a password or a one-time code.")
+
+
 def load(directory: Path | str | None = None) -> KnowledgeBase:
     """Load and validate the knowledge base in ``directory`` (default: the shipped one).
 
@@ -186,6 +194,7 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
 
     def build_field(r: _Reader, shown: str) -> TicketField:
         r.unknown_keys({"id", "prompt", "help", "multiline"})
+        _refuse_secret(r)
         return TicketField(
             r.text("id"), r.text("prompt"), r.text("help", required=False), r.flag("multiline")
         )
@@ -196,6 +205,7 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
     # --- questions -----------------------------------------------------------------
     def build_question(r: _Reader, shown: str) -> Question:
         r.unknown_keys({"id", "type", "prompt", "help", "why", "choices"})
+        _refuse_secret(r)
         type_name = r.text("type")
         try:
             qtype = QuestionType(type_name)
