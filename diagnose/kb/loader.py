@@ -17,7 +17,6 @@ from typing import Any
 
 from diagnose.checks.registry import CHECKS_BY_ID
 from diagnose.exceptions import KnowledgeBaseError
-from diagnose.secrets import SECRET_NAME
 from diagnose.kb.model import (
     CHECK_STATUSES,
     UNKNOWN,
@@ -33,6 +32,7 @@ from diagnose.kb.model import (
     Rule,
     TicketField,
 )
+from diagnose.secrets import SECRET_NAME
 
 SECTIONS = ("support", "channel", "ticket_field", "question", "article", "check", "rule")
 
