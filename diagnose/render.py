@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
@@ -10,6 +12,14 @@ from rich.text import Text
 from diagnose import ticket as tickets
 from diagnose.checks.results import Status
 from diagnose.consultation import Recommendation
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for people: styled on a terminal, plain text when NO_COLOR is set
+    (https://no-color.org) or the output is not a terminal (rich's own rule)."""
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, highlight=False, color_system=None if plain else "auto")
+
 
 MARKS = {
     Status.PASS: "[green]✓ pass[/]",

@@ -94,10 +94,10 @@ def run(
     interactive = not no_input and sys.stdin.isatty()
     asker = console = None
     if interactive or output_format == "text":
-        from rich.console import Console
+        from diagnose.render import make_console
 
         # In JSON mode stdout carries only the JSON; the conversation goes to stderr.
-        console = Console(stderr=output_format == "json", highlight=False)
+        console = make_console(stderr=output_format == "json")
     if interactive:
         from diagnose.terminal import TerminalAsker
 
