@@ -154,10 +154,18 @@ class Consultation:
         self._ticket_values: dict[str, str] = {}
 
     # --- the reasoning loop ------------------------------------------------------
-    def run(self, given: Mapping[str, str]) -> Recommendation:
+    def run(
+        self, given: Mapping[str, str], history: Mapping[str, str] | None = None
+    ) -> Recommendation:
         """Reason from ``given`` (validated answers, ticket fields too), asking the
-        ``asker`` for what else is needed; raises MissingAnswerError without one."""
-        asked: list[tuple[str, str]] = []
+        ``asker`` for what else is needed; raises MissingAnswerError without one.
+
+        ``history`` holds answers given earlier in this same consultation (a resumed
+        session), in order: like answers typed now, ``back`` can change them.
+        """
+        history = history or {}
+        asked = [(k, v) for k, v in history.items() if k in self.kb.questions]
+        given = {**{k: v for k, v in history.items() if k not in self.kb.questions}, **given}
         self._ticket_values = {}
         while True:
             try:

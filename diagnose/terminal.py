@@ -141,7 +141,7 @@ class TerminalAsker:
 
     # --- live checks -------------------------------------------------------------------
     def checking(self, description: str, value: str) -> Callable[[CheckResult], None]:
-        self.console.print(f"Checking {escape(description)} of {escape(value)} ...")
+        self.console.print(f"Checking {escape(description)}: {escape(value)} ...")
         status = self.console.status("working", spinner="dots")
         # The spinner shows only when the check takes longer than half a second.
         timer = threading.Timer(0.5, status.start)

@@ -269,3 +269,56 @@ def test_saved_session_replays_in_ci(terminal, tmp_path):
     )
     assert replay.returncode == 0 and json.loads(replay.stdout)["article"] == "contact-support"
     assert re.search(r"session-\d{8}-\d{6}-\d+\.json$", saved)
+
+
+def test_recorded_consultation_replays_with_the_same_json(terminal, tmp_path):
+    child = terminal("run", "--format", "json", "--save", "recorded.json")
+    ask(child, "2")  # register
+    ask(child, "1")  # phone-rejected
+    child.expect_exact("Which phone number")
+    ask(child, "+44 20 7946 0958")
+    # The live check says what it checks, then its result in words.
+    child.expect_exact(
+        "Checking the phone number's country code (+7 can be registered): +44 20 7946 0958"
+    )
+    child.expect_exact("The number has the +44 country code (region GB)")
+    child.expect(pexpect.EOF)
+    live = json.loads(child.before[child.before.index("{") :])
+    child.close()
+    assert child.exitstatus == 1  # the live check found a problem
+
+    replay = subprocess.run(
+        [
+            str(SCRIPT),
+            "run",
+            "--answers",
+            str(tmp_path / "recorded.json"),
+            "--no-input",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert replay.returncode == 1
+    assert json.loads(replay.stdout) == live
+
+
+def test_back_after_resume_changes_a_saved_answer(terminal):
+    child = terminal("run")
+    ask(child, "4")  # resources
+    child.expect_exact("2. What is the problem with your resources?")
+    child.expect_exact("> ")
+    child.sendintr()
+    child.expect(r"saved in (\S+\.json)")
+    saved = child.match.group(1)
+    finish(child)
+    resumed = terminal("run", "--resume", saved)
+    resumed.expect_exact("2. What is the problem with your resources?")
+    ask(resumed, "back")
+    resumed.expect_exact("1. What are you trying to do?")
+    ask(resumed, "sign-in")
+    resumed.expect_exact("2. What stops you from signing in?")
+    ask(resumed, "quit")
+    resumed.expect_exact("Stopped before the consultation finished.")
+    assert finish(resumed) == 130

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -39,6 +40,12 @@ from diagnose.exceptions import EXIT_INTERRUPTED, EXIT_USAGE, SessionInterrupted
     help="Continue a consultation saved on Ctrl-C.",
 )
 @click.option(
+    "--save",
+    "save_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Save this consultation's answers to FILE: replay it later with --answers FILE.",
+)
+@click.option(
     "--no-input", is_flag=True, help="Never prompt: a missing answer is an error (exit 2)."
 )
 @click.option(
@@ -58,6 +65,7 @@ def run(
     answer_options: tuple[str, ...],
     answers_file: str | None,
     resume_file: str | None,
+    save_file: str | None,
     no_input: bool,
     explain: bool,
     ticket_file: str | None,
@@ -83,12 +91,13 @@ def run(
     from diagnose.kb.loader import load
 
     kb = load(rules_dir)
-    given: dict[str, str] = {}
-    for path in (resume_file, answers_file):
-        if path:
-            given.update(answer_io.load_file(path))
+    history = answer_io.validate(kb, answer_io.load_file(resume_file)) if resume_file else {}
+    given: dict[str, str] = answer_io.load_file(answers_file) if answers_file else {}
     given.update(answer_io.parse_options(answer_options))
     given = answer_io.validate(kb, given)
+    # Answers typed in the resumed session stay changeable with `back`; answers given
+    # on the command line or in an answers file are fixed. The latter win.
+    history = {k: v for k, v in history.items() if k not in given}
     dns = dns_settings(nameservers, timeout)
 
     interactive = not no_input and sys.stdin.isatty()
@@ -114,7 +123,9 @@ def run(
             render.recommendation(console, rec, explain=explain)
 
     try:
-        rec = consultation.run(given)
+        if not interactive:
+            given, history = {**history, **given}, {}
+        rec = consultation.run(given, history)
         if asker is not None and str(rec.article.outcome) == "resolution":
             show(rec)
             if asker.confirm("Did this solve it?") is False:
@@ -146,6 +157,12 @@ def run(
         error.exit_code = EXIT_USAGE if interrupted.eof else EXIT_INTERRUPTED
         raise error from None
 
+    if save_file:
+        saved = sessions.save(kb, consultation.collected(), Path(save_file))
+        click.echo(
+            f"Answers saved to {saved}; replay with: diagnose run --answers {saved} --no-input",
+            err=True,
+        )
     if output_format == "json":
         click.echo(json.dumps(rec.to_dict(), indent=2, ensure_ascii=False))
     sys.exit(rec.exit_code)
