@@ -18,7 +18,11 @@ from diagnose.exceptions import EXIT_INTERRUPTED, DiagnoseError
 #: name -> (module, attribute, one-line help). The help is here so that ``--help``
 #: can list the commands without importing them.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("diagnose.commands.run", "run", "Run a diagnosis: interactive, or scripted with answers."),
+    "run": (
+        "diagnose.commands.run",
+        "run",
+        "Run a diagnosis: interactive, or scripted with answers.",
+    ),
     "mail": ("diagnose.commands.mail", "mail", "Check whether mail domains can receive mail."),
     "email": ("diagnose.commands.email", "email", "Check an email address and its domain."),
     "articles": ("diagnose.commands.listing", "articles", "List the knowledge base's articles."),
