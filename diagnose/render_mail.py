@@ -76,7 +76,7 @@ def read_lines(path: str) -> Iterator[str]:
     """Names from a file (``-`` for stdin), one a line; blank lines and ``#`` comments
     are skipped. Read lazily so that a 100,000-line file costs no memory."""
     if path == "-":
-        stream: TextIO = click.get_text_stream("stdin")
+        stream: TextIO = sys.stdin
         close = False
     else:
         try:
@@ -85,11 +85,10 @@ def read_lines(path: str) -> Iterator[str]:
             raise UsageError(f"Cannot read the file {path}: {error.strerror or error}.") from None
         close = True
     try:
-        for number, line in enumerate(_lines(stream, path), start=1):
+        for line in _lines(stream, path):
             text = line.split("#", 1)[0].strip()
             if text:
                 yield text
-            del number
     finally:
         if close:
             stream.close()
@@ -153,7 +152,7 @@ def emit(reports: Iterable[Any], output_format: str, total: int) -> int:
     """Print each report as it arrives (in input order); return the exit code."""
     from diagnose.checks.results import exit_code_for
 
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     color = output_format == "text" and use_color(out)
     worst: set[Status] = set()
     first = True

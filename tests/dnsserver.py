@@ -230,9 +230,12 @@ class DnsServer:
         class Udp(asyncio.DatagramProtocol):
             def connection_made(self, transport: asyncio.BaseTransport) -> None:
                 self.transport = transport
+                self.pending: set[asyncio.Task[None]] = set()
 
             def datagram_received(self, data: bytes, addr: tuple) -> None:
-                loop.create_task(self.reply(data, addr))
+                task = loop.create_task(self.reply(data, addr))
+                self.pending.add(task)  # keep a reference until it is done
+                task.add_done_callback(self.pending.discard)
 
             async def reply(self, data: bytes, addr: tuple) -> None:
                 wire = await server.respond(data, over_tcp=False)
