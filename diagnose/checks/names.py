@@ -79,6 +79,11 @@ def normalize_domain(text: str) -> str:
                 f"'{shown}' has a label of {len(label)} characters; "
                 f"a label may have at most {MAX_LABEL} (RFC 1035)."
             )
+    if name.isascii() and len(name) > MAX_NAME:
+        raise DomainSyntaxError(
+            f"The domain name is {len(name)} characters long; "
+            f"a domain name may have at most {MAX_NAME}."
+        )
     try:
         ascii_name = idna.encode(name, uts46=True).decode("ascii").lower()
     except idna.IDNAError as error:
