@@ -6,7 +6,10 @@ Figures (each row: figure, ours, reference, ratio, target, met):
   answer; elapsed / delay (in-process for both tools, so start-up is not counted);
 - domains per second for a batch (CLI, start-up included), ours with the default
   concurrency, checkdmarc as its CLI runs them (one after another); checkdmarc is
-  measured on a subset (it needs ~14 s per 200 domains) and its rate is compared;
+  measured on a subset (it needs ~14 s per 200 domains) and its rate is compared.
+  Each tool runs once before it is measured, so that the server answers from its
+  cache (a cache hit costs microseconds; parsing a query with dnspython ~0.5 ms) and
+  the figure measures the client, not the Python test server;
 - the timeout budget: ``--timeout 2`` against a server that never answers;
 - peak memory of ours for the small and the large batch (streaming: it stays flat).
 
@@ -224,7 +227,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             ours = one_domain_seconds(sys.executable, OURS_ONE, SLOW_HOST) / DELAY
             ref = one_domain_seconds(ref_python, REF_ONE, SLOW_HOST) / DELAY if ref_python else None
             rows.append(
-                row("round trips per domain (0.1 s per answer)", ours, ref, "<= 2.5", ours <= 2.5)
+                row(
+                    "round trips per domain (0.1 s per answer)",
+                    ours,
+                    ref,
+                    "<= 2.5",
+                    ours <= 2.5,
+                    lower_is_better=True,
+                )
             )
 
             # 2. Throughput, CLI with start-up, JSON to /dev/null.
@@ -233,9 +243,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 subset = work / "ref-domains.txt"
                 subset.write_text("\n".join(names[:ref_subset]) + "\n")
                 checkdmarc = [str(REF_VENV / "bin" / "checkdmarc"), "-n", FAST_HOST, "-f", "json"]
+                timed([*checkdmarc, str(subset)])  # warm the server's answer cache
                 elapsed, _, _ = timed([*checkdmarc, str(subset)])
                 ref_rate = ref_subset / elapsed
             peaks = {}
+            listing = work / "domains-all.txt"
+            listing.write_text("\n".join(names) + "\n")
+            warm = [*ours_cli, "--nameserver", FAST_HOST, "--format", "json"]
+            timed([*warm, "--from-file", str(listing)])  # warm the server's answer cache
             for count in (small, large):
                 listing = work / f"domains-{count}.txt"
                 listing.write_text("\n".join(names[:count]) + "\n")
