@@ -6,6 +6,7 @@ Every status of every check is reached by at least one zone (see STATUS_CASES).
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -351,3 +352,25 @@ def test_cli_start_up_does_not_import_dns():
     assert not {
         name for name in imported if name.split(".")[0] in ("dns", "email_validator", "rich")
     }
+
+
+def test_unreachable_server_is_undetermined_not_missing(cli):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    result = cli(
+        "mail",
+        "--nameserver",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "2",
+        "--format",
+        "json",
+        "good.lab",
+    )
+    report = json.loads(result.stdout)
+    assert result.exit_code == 3
+    assert report["status"] == "error"
+    assert {c["id"]: c["status"] for c in report["checks"]}["mx-present"] == "error"
+    assert time.monotonic() - started < 4

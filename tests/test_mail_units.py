@@ -178,3 +178,20 @@ def test_the_loopback_guard_blocks_other_addresses(loopback_only):
         sock.close()
     assert len(loopback_only) == 2
     loopback_only.clear()  # the guard did its job; do not fail this test at teardown
+
+
+class FakeTty:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch, dns_server):
+    from diagnose.render_mail import render_text, use_color
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_color(FakeTty())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_color(FakeTty())
+    report = check_domain("nullmx.lab", settings(dns_server))
+    assert "\x1b[" in render_text(report, color=True)
+    assert "\x1b[" not in render_text(report, color=False)

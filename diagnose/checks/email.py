@@ -105,14 +105,19 @@ async def check_emails_async(
     addresses: Iterable[str], dns: DnsSettings, concurrency: int
 ) -> AsyncIterator[EmailReport]:
     """Many addresses, ordered and streaming (see ``check_domains_async``)."""
-    from diagnose.checks.dnsquery import make_resolver
+    from diagnose.checks.dnsquery import close_resolver, make_resolver
     from diagnose.checks.mail import ordered_map
 
     resolver = make_resolver(dns)
-    async for report in ordered_map(
-        addresses, lambda address: check_email_async(address, dns, resolver=resolver), concurrency
-    ):
-        yield report
+    try:
+        async for report in ordered_map(
+            addresses,
+            lambda address: check_email_async(address, dns, resolver=resolver),
+            concurrency,
+        ):
+            yield report
+    finally:
+        close_resolver(resolver)
 
 
 def check_emails(

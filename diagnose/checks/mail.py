@@ -37,6 +37,7 @@ from diagnose.checks.spf_dmarc import (
     parse_dmarc,
     parse_spf,
 )
+from diagnose.exceptions import DiagnoseError
 
 #: The check ids, in the order they are reported. Stable: scripts and rules use them.
 CHECK_IDS = (
@@ -131,7 +132,31 @@ def _addresses(*lookups: Any) -> list[str]:
 async def check_domain_async(
     domain: str, dns: DnsSettings, *, resolver: Any = None
 ) -> DomainReport:
-    """Check one domain; ``resolver`` (from ``make_resolver``) may be shared by a batch."""
+    """Check one domain; ``resolver`` (from ``make_resolver``) may be shared by a batch.
+
+    Never raises for anything about the domain or the network: a defect found on the
+    way is reported as undetermined checks rather than ending a whole batch.
+    """
+    from diagnose.checks.dnsquery import close_resolver, make_resolver
+
+    own = resolver is None
+    try:
+        if own:
+            resolver = make_resolver(dns)
+        return await _check_domain(domain, dns, resolver)
+    except (asyncio.CancelledError, DiagnoseError):
+        raise  # DiagnoseError: no resolver at all, which is the caller's to report
+    except Exception as error:  # a bug; the batch goes on, and the report says so
+        shown = domain.strip().lower().rstrip(".")
+        message = f"The check could not be completed because of an internal error: {error!r}."
+        checks = [_result(cid, Status.ERROR, message) for cid in CHECK_IDS]
+        return _report(domain, shown, checks, ())
+    finally:
+        if own and resolver is not None:
+            close_resolver(resolver)
+
+
+async def _check_domain(domain: str, dns: DnsSettings, resolver: Any) -> DomainReport:
     from diagnose.checks import dnsquery
 
     try:
@@ -143,8 +168,6 @@ async def check_domain_async(
             "Skipped: the domain name is not valid.",
         )
         return _report(domain, shown, checks, ())
-    if resolver is None:
-        resolver = dnsquery.make_resolver(dns)
     budget = dnsquery.Budget(dns.timeout)
     checks = [_result("domain-syntax", Status.PASS, f"{name} is a valid domain name.")]
 
@@ -758,13 +781,16 @@ async def check_domains_async(
     domains: Iterable[str], dns: DnsSettings, concurrency: int = DEFAULT_CONCURRENCY
 ) -> AsyncIterator[DomainReport]:
     """Check many domains, at most ``concurrency`` at a time, yielding in input order."""
-    from diagnose.checks.dnsquery import make_resolver
+    from diagnose.checks.dnsquery import close_resolver, make_resolver
 
     resolver = make_resolver(dns)
-    async for report in ordered_map(
-        domains, lambda domain: check_domain_async(domain, dns, resolver=resolver), concurrency
-    ):
-        yield report
+    try:
+        async for report in ordered_map(
+            domains, lambda domain: check_domain_async(domain, dns, resolver=resolver), concurrency
+        ):
+            yield report
+    finally:
+        close_resolver(resolver)
 
 
 def check_domains(
