@@ -2,8 +2,8 @@
 
 Imported only by the ``mail`` and ``email`` commands. Colours are used only when
 stdout is a terminal and ``NO_COLOR`` (https://no-color.org) is unset or empty; the
-progress bar (rich, imported on demand) only when stderr is a terminal and the batch is
-long.
+progress bar (rich, imported on demand) only when stderr is a terminal, stdout is not,
+and the batch is long.
 """
 
 from __future__ import annotations
@@ -128,7 +128,9 @@ def progress(total: int, streaming: bool) -> Iterator[Callable[[], None]]:
     """A callable to advance a progress bar on stderr, shown only on a terminal for a
     long batch; otherwise a no-op."""
     long_batch = streaming or total >= PROGRESS_MIN
-    if not (long_batch and use_color(sys.stderr)):
+    # Only when the results go elsewhere (a file, a pipe): on a terminal the results
+    # themselves show the progress, and a live bar would garble them.
+    if not (long_batch and use_color(sys.stderr)) or sys.stdout.isatty():
         yield lambda: None
         return
     from rich.console import Console

@@ -374,3 +374,39 @@ def test_unreachable_server_is_undetermined_not_missing(cli):
     assert report["status"] == "error"
     assert {c["id"]: c["status"] for c in report["checks"]}["mx-present"] == "error"
     assert time.monotonic() - started < 4
+
+
+def test_progress_bar_on_a_terminal_stderr_only_for_long_batches(dns_server, tmp_path):
+    import shlex
+
+    import pexpect
+
+    listing = tmp_path / "domains.txt"
+    listing.write_text("good.lab\n" * 40)
+    out = tmp_path / "out.jsonl"
+    command = shlex.join(
+        [
+            sys.executable,
+            "-m",
+            "diagnose",
+            "mail",
+            "--nameserver",
+            dns_server.address,
+            "--format",
+            "json",
+            "--from-file",
+            str(listing),
+        ]
+    )
+    terminal = pexpect.spawn(
+        "/bin/sh",
+        ["-c", f"{command} > {shlex.quote(str(out))}"],
+        encoding="utf-8",
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    shown = terminal.read()
+    terminal.close()
+    assert terminal.exitstatus == 0
+    assert "checking" in shown and "40/" in shown  # the bar, on the terminal (stderr)
+    assert len(out.read_text().splitlines()) == 40  # the results, unmixed, in the file
