@@ -594,7 +594,14 @@ def _check_dmarc(name: str, dmarc_l: Any) -> CheckResult:
         )
     texts = [t for t in dnsquery.txt_strings(dmarc_l.records) if is_dmarc(t)]
     if not texts:
-        return _result("dmarc", Status.WARN, f"{name} has no DMARC record at {where}.")
+        # RFC 7489 §6.6.3: receivers fall back to the organizational domain's record,
+        # which needs the public suffix list to find; say so rather than guess.
+        fallback = (
+            " The record of its organizational domain may apply (RFC 7489 §6.6.3)."
+            if name.count(".") >= 2
+            else ""
+        )
+        return _result("dmarc", Status.WARN, f"{name} has no DMARC record at {where}.{fallback}")
     if len(texts) > 1:
         return _result(
             "dmarc",
