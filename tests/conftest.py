@@ -3,13 +3,20 @@ interactive sessions, through a real pseudo-terminal running the installed scrip
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ipaddress
+import socket
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from diagnose.cli import cli as diagnose_cli
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests/dnsserver.py, also used by bench/
+from dnsserver import DnsServer
 
 
 @dataclass(frozen=True)
@@ -36,3 +43,64 @@ def cli() -> Callable[..., CliResult]:
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return run
+
+
+# -- DNS: a local server for the mail checks, and a guard against real traffic -------
+
+ZONES = Path(__file__).parent / "zones"
+
+
+def _loopback(address: object) -> bool:
+    if not isinstance(address, tuple):
+        return True  # AF_UNIX paths (asyncio's self-pipe) never leave the machine
+    host = str(address[0]).split("%", 1)[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Fail any test that sends a packet anywhere but 127.0.0.0/8 or ::1.
+
+    Tests and benchmarks must never reach /etc/resolv.conf's resolver or the internet:
+    every lookup goes to the local server through an explicit --nameserver.
+    """
+    violations: list[object] = []
+
+    def guard(name: str, address_of: Callable[[tuple[object, ...]], object]) -> None:
+        original = getattr(socket.socket, name)
+
+        def wrapped(self: socket.socket, *args: object) -> object:
+            address = address_of(args)
+            if address is not None and not _loopback(address):
+                violations.append(address)
+                raise PermissionError(f"A test tried to send traffic to {address!r}.")
+            return original(self, *args)
+
+        monkeypatch.setattr(socket.socket, name, wrapped)
+
+    guard("connect", lambda args: args[0] if args else None)
+    guard("connect_ex", lambda args: args[0] if args else None)
+    # sendto(data, address) or sendto(data, flags, address); sendmsg(..., address)
+    guard("sendto", lambda args: args[-1] if len(args) >= 2 else None)
+    guard("sendmsg", lambda args: args[3] if len(args) >= 4 else None)
+    yield violations
+    assert not violations, f"The test sent traffic outside loopback: {violations}"
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> Iterator[DnsServer]:
+    """The zones under tests/zones, with their faults file, on 127.0.0.1 (UDP and TCP)."""
+    with DnsServer(ZONES) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def silent_server() -> Iterator[DnsServer]:
+    """A server that receives every query and never answers."""
+    with DnsServer(ZONES, fault="timeout") as server:
+        yield server

@@ -1,0 +1,339 @@
+"""DNS lookups for the live checks: the resolver, nameserver parsing, outcome classes.
+
+Every lookup ends in one of four outcomes. Two are facts about the zone: the records
+(``OK``), the name exists without records of that type (``NODATA``, dnspython's
+``NoAnswer``) and the name does not exist (``NXDOMAIN``). The fourth, ``UNDETERMINED``,
+is everything else: a timeout, SERVFAIL or REFUSED from every server (``NoNameservers``),
+transport trouble. RFC 5321 §5.1 treats those as "try again later", never as "no
+record", and so do the checks: an undetermined lookup is a check with status error.
+
+dnspython is imported by this module, and this module only by the checks that run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import ipaddress
+import random
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import dns.asyncresolver
+import dns.exception
+import dns.message
+import dns.name
+import dns.nameserver
+import dns.query
+import dns.resolver
+
+from diagnose.checks.settings import DnsSettings
+from diagnose.exceptions import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+#: Per-attempt timeout: a lost UDP packet is retried after this long, within the budget.
+ATTEMPT_TIMEOUT = 2.0
+#: RFC 9715 / DNS Flag Day 2020: advertise 1232 bytes so that large answers are
+#: truncated (TC bit) rather than fragmented, and repeated over TCP (RFC 7766).
+EDNS_PAYLOAD = 1232
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """``"HOST[:PORT]"`` as ``(host, port)``; IPv6 as ``[::1]:5353`` (or bare ``::1``).
+
+    HOST must be an IP address: the checks query that server directly. Raises
+    ``UsageError`` with a whole sentence for anything else.
+    """
+    raw = text.strip()
+    example = "give it as HOST[:PORT], for example 127.0.0.1:5353 or [::1]:5353"
+    host, port_text = raw, ""
+    if raw.startswith("["):
+        close = raw.find("]")
+        if close < 0:
+            raise UsageError(f"The nameserver '{text}' has no closing bracket; {example}.")
+        host, rest = raw[1:close], raw[close + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise UsageError(f"The nameserver '{text}' is malformed; {example}.")
+            port_text = rest[1:]
+            if not port_text:
+                raise UsageError(f"The nameserver '{text}' has an empty port; {example}.")
+    elif raw.count(":") == 1:
+        host, port_text = raw.split(":")
+        if not port_text:
+            raise UsageError(f"The nameserver '{text}' has an empty port; {example}.")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise UsageError(f"The nameserver '{text}' is not an IP address; {example}.") from None
+    port = 53
+    if port_text:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise UsageError(
+                f"The nameserver port '{port_text}' in '{text}' is not a number from 1 to 65535."
+            )
+        port = int(port_text)
+    return str(address), port
+
+
+class _UdpChannel(asyncio.DatagramProtocol):
+    """One connected UDP socket carrying many queries at once, matched by query ID."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.pending: dict[int, asyncio.Future[bytes]] = {}
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if len(data) >= 2:
+            waiter = self.pending.get(int.from_bytes(data[:2], "big"))
+            if waiter is not None and not waiter.done():
+                waiter.set_result(data)
+
+    def error_received(self, exc: Exception) -> None:
+        # An ICMP error (port unreachable) on the connected socket: every query on it
+        # failed; the resolver reports them as undetermined.
+        for waiter in self.pending.values():
+            if not waiter.done():
+                waiter.set_exception(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.error_received(exc or ConnectionResetError("The UDP socket was closed."))
+
+
+class SharedUdpNameserver(dns.nameserver.Do53Nameserver):
+    """A Do53 nameserver whose UDP queries share a few sockets (IDs tell them apart).
+
+    dnspython's own Do53Nameserver opens a socket (and an asyncio endpoint) for every
+    query; at thousands of queries a second that is most of the client's CPU time.
+    Here each event loop gets ``POOL`` connected sockets, a query goes out on a random
+    one with a random free ID, and the answer must match the question
+    (``is_response``). TCP (after a truncated answer) is dnspython's, unchanged.
+    """
+
+    POOL = 4
+
+    def __init__(self, address: str, port: int = 53) -> None:
+        super().__init__(address, port)
+        self._channels: dict[asyncio.AbstractEventLoop, list[_UdpChannel]] = {}
+
+    async def _channel(self) -> _UdpChannel:
+        loop = asyncio.get_running_loop()
+        channels = self._channels.setdefault(loop, [])
+        if len(channels) < self.POOL:
+            family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+            _, channel = await loop.create_datagram_endpoint(
+                _UdpChannel, remote_addr=(self.address, self.port), family=family
+            )
+            channels.append(channel)
+            return channel
+        return random.choice(channels)
+
+    async def async_query(
+        self,
+        request: dns.message.QueryMessage,
+        timeout: float,
+        source: str | None,
+        source_port: int,
+        max_size: bool,
+        backend: Any,
+        one_rr_per_rrset: bool = False,
+        ignore_trailing: bool = False,
+    ) -> dns.message.Message:
+        if max_size or source or source_port:
+            return await super().async_query(
+                request,
+                timeout,
+                source,
+                source_port,
+                max_size,
+                backend,
+                one_rr_per_rrset,
+                ignore_trailing,
+            )
+        channel = await self._channel()
+        while request.id in channel.pending:
+            request.id = random.randint(0, 65535)
+        waiter: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        channel.pending[request.id] = waiter
+        try:
+            assert channel.transport is not None
+            channel.transport.sendto(request.to_wire())
+            wire = await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            raise dns.exception.Timeout(timeout=timeout) from None
+        finally:
+            channel.pending.pop(request.id, None)
+        response = dns.message.from_wire(
+            wire,
+            keyring=request.keyring,
+            request_mac=request.mac,
+            one_rr_per_rrset=one_rr_per_rrset,
+            ignore_trailing=ignore_trailing,
+            raise_on_truncation=True,
+        )
+        if not request.is_response(response):
+            raise dns.query.BadResponse()
+        return response
+
+    def close(self) -> None:
+        """Close the sockets of every loop (call when the batch is done)."""
+        for channels in self._channels.values():
+            for channel in channels:
+                if channel.transport is not None:
+                    channel.transport.close()
+        self._channels.clear()
+
+
+def close_resolver(resolver: dns.asyncresolver.Resolver) -> None:
+    """Release the sockets a resolver from ``make_resolver`` holds."""
+    for nameserver in resolver.nameservers:
+        if isinstance(nameserver, SharedUdpNameserver):
+            nameserver.close()
+
+
+def make_resolver(settings: DnsSettings) -> dns.asyncresolver.Resolver:
+    """An asyncio resolver that queries ``settings.nameservers`` (or the system's).
+
+    Raises ``UsageError`` when no nameserver is given and the system has none.
+    """
+    if settings.nameservers:
+        resolver = dns.asyncresolver.Resolver(configure=False)
+        resolver.nameservers = [
+            SharedUdpNameserver(host, port) for host, port in settings.nameservers
+        ]
+    else:
+        try:
+            resolver = dns.asyncresolver.Resolver()
+        except dns.resolver.NoResolverConfiguration:
+            raise UsageError(
+                "The system has no DNS resolver configured; give one with --nameserver."
+            ) from None
+    resolver.timeout = min(ATTEMPT_TIMEOUT, settings.timeout)
+    resolver.lifetime = settings.timeout
+    resolver.use_edns(0, 0, EDNS_PAYLOAD)
+    # A SERVFAIL from the only server is an answer ("undetermined"), not a reason to
+    # hammer it until the budget runs out.
+    resolver.retry_servfail = False
+    return resolver
+
+
+class Outcome(enum.StrEnum):
+    OK = "ok"
+    NODATA = "nodata"
+    NXDOMAIN = "nxdomain"
+    UNDETERMINED = "undetermined"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One lookup's outcome. ``records`` holds rdata objects; ``reason`` a sentence."""
+
+    name: str
+    rdtype: str
+    outcome: Outcome
+    records: tuple[Any, ...] = ()
+    canonical_name: str | None = None
+    reason: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def concluded(self) -> bool:
+        """True when the lookup established a fact (records, NODATA or NXDOMAIN)."""
+        return self.outcome is not Outcome.UNDETERMINED
+
+    @property
+    def is_alias(self) -> bool:
+        """True when the answer followed a CNAME (``canonical_name`` differs)."""
+        return self.canonical_name is not None and self.canonical_name != self.name
+
+
+def classify(error: BaseException) -> tuple[Outcome, str]:
+    """The note's table: which dnspython exceptions are facts and which are unknowns."""
+    if isinstance(error, dns.resolver.NXDOMAIN):
+        return Outcome.NXDOMAIN, "The name does not exist (NXDOMAIN)."
+    if isinstance(error, dns.resolver.NoAnswer):
+        return Outcome.NODATA, "The name has no record of that type."
+    if isinstance(error, dns.resolver.NoNameservers):
+        return Outcome.UNDETERMINED, _no_nameservers_reason(error)
+    if isinstance(error, dns.exception.Timeout | TimeoutError):
+        return Outcome.UNDETERMINED, "The DNS server did not answer in time."
+    if isinstance(error, dns.exception.DNSException):
+        return Outcome.UNDETERMINED, f"The lookup failed: {error}"
+    if isinstance(error, OSError):
+        return Outcome.UNDETERMINED, f"The DNS server could not be reached: {error}."
+    return Outcome.UNDETERMINED, f"The lookup failed: {error!r}."
+
+
+def _no_nameservers_reason(error: dns.resolver.NoNameservers) -> str:
+    errors: Sequence[Any] = error.kwargs.get("errors") or ()
+    rcodes: set[str] = set()
+    for entry in errors:
+        detail = entry[3] if len(entry) > 3 else None
+        text = str(detail or "")
+        for rcode in ("SERVFAIL", "REFUSED", "FORMERR", "NOTIMP"):
+            if rcode in text:
+                rcodes.add(rcode)
+        if isinstance(detail, OSError):
+            rcodes.add("unreachable")
+    if rcodes == {"unreachable"}:
+        return "The DNS server could not be reached."
+    if rcodes:
+        answer = " or ".join(sorted(rcodes - {"unreachable"}))
+        return f"The DNS server answered {answer}, so the answer is unknown."
+    return "No DNS server gave a usable answer."
+
+
+class Budget:
+    """The time left for one domain's lookups (``DnsSettings.timeout`` in all)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+async def lookup(
+    resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, budget: Budget
+) -> Lookup:
+    """Resolve ``name``/``rdtype`` within ``budget``; never raises for DNS trouble."""
+    left = budget.remaining()
+    if left <= 0:
+        return Lookup(name, rdtype, Outcome.UNDETERMINED, reason="The time budget ran out.")
+    try:
+        qname = dns.name.from_text(name)  # absolute: no search list is ever applied
+        answer = await resolver.resolve(
+            qname, rdtype, search=False, lifetime=left, raise_on_no_answer=False
+        )
+    except Exception as error:  # classify() sorts facts from unknowns
+        outcome, reason = classify(error)
+        return Lookup(name, rdtype, outcome, reason=reason)
+    canonical = answer.canonical_name.to_text(omit_final_dot=True).lower()
+    if answer.rrset is None:
+        return Lookup(name, rdtype, Outcome.NODATA, canonical_name=canonical)
+    return Lookup(name, rdtype, Outcome.OK, tuple(answer.rrset), canonical_name=canonical)
+
+
+def txt_strings(records: Sequence[Any]) -> list[str]:
+    """Each TXT record as one string: its character-strings joined without spaces
+    (RFC 7208 §3.3), decoded leniently."""
+    return [b"".join(record.strings).decode("utf-8", "replace") for record in records]
+
+
+__all__ = [
+    "Budget",
+    "Lookup",
+    "Outcome",
+    "classify",
+    "lookup",
+    "make_resolver",
+    "parse_nameserver",
+    "txt_strings",
+]

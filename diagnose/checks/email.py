@@ -1,0 +1,142 @@
+"""Email-address checks: syntax with email-validator, then the domain's receiving path.
+
+email-validator is used for syntax and normalization only (``check_deliverability=False``):
+its own deliverability test treats a DNS timeout or SERVFAIL as deliverable and does not
+look at the MX hosts, so the domain is judged by ``diagnose.checks.mail`` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from diagnose.checks.results import CheckResult, Status, overall
+from diagnose.checks.settings import DnsSettings
+
+
+@dataclass(frozen=True)
+class EmailReport:
+    input: str
+    email: str
+    status: Status
+    checks: tuple[CheckResult, ...]
+    domain: str = ""
+    mx: tuple[Any, ...] = ()
+    verdict: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "input": self.input,
+            "status": str(self.status),
+            "verdict": self.verdict,
+            "domain": self.domain,
+            "checks": [result.to_dict() for result in self.checks],
+            "mx": [host.to_dict() for host in self.mx],
+        }
+
+
+@dataclass(frozen=True)
+class Syntax:
+    result: CheckResult
+    email: str
+    domain: str | None
+
+
+def check_syntax(address: str) -> Syntax:
+    """The ``email-syntax`` check: pass with the normalized address, or fail with why."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        valid = validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        reason = str(error).strip()
+        if not reason.endswith("."):
+            reason += "."
+        return Syntax(
+            CheckResult("email-syntax", Status.FAIL, f"'{address.strip()}' is not valid: {reason}"),
+            address.strip(),
+            None,
+        )
+    return Syntax(
+        CheckResult(
+            "email-syntax",
+            Status.PASS,
+            f"{valid.normalized} is a valid email address.",
+            {"email": valid.normalized},
+        ),
+        valid.normalized,
+        valid.ascii_domain,
+    )
+
+
+async def check_email_async(address: str, dns: DnsSettings, *, resolver: Any = None) -> EmailReport:
+    from diagnose.checks.mail import check_domain_async
+
+    syntax = check_syntax(address)
+    if syntax.domain is None:
+        message = syntax.result.message
+        return EmailReport(address, syntax.email, Status.FAIL, (syntax.result,), verdict=message)
+    report = await check_domain_async(syntax.domain, dns, resolver=resolver)
+    checks = (syntax.result, *report.checks)
+    verdict = report.verdict.replace(report.domain, f"The domain of {syntax.email}", 1)
+    if not verdict.startswith("The domain of"):
+        verdict = f"{syntax.email}: {report.verdict}"
+    return EmailReport(
+        address,
+        syntax.email,
+        overall(result.status for result in checks),
+        checks,
+        report.domain,
+        report.mx,
+        verdict,
+    )
+
+
+def check_email(address: str, dns: DnsSettings) -> EmailReport:
+    """Check an address: syntax, then whether its domain can receive mail."""
+    from diagnose.checks.mail import _run_sync
+
+    return _run_sync(check_email_async(address, dns))
+
+
+async def check_emails_async(
+    addresses: Iterable[str], dns: DnsSettings, concurrency: int
+) -> AsyncIterator[EmailReport]:
+    """Many addresses, ordered and streaming (see ``check_domains_async``)."""
+    from diagnose.checks.dnsquery import close_resolver, make_resolver
+    from diagnose.checks.mail import ordered_map
+
+    resolver = make_resolver(dns)
+    try:
+        async for report in ordered_map(
+            addresses,
+            lambda address: check_email_async(address, dns, resolver=resolver),
+            concurrency,
+        ):
+            yield report
+    finally:
+        close_resolver(resolver)
+
+
+def check_emails(
+    addresses: Iterable[str], dns: DnsSettings, concurrency: int
+) -> Iterator[EmailReport]:
+    from diagnose.checks.mail import drive
+
+    return drive(check_emails_async(addresses, dns, concurrency))
+
+
+class EmailAddressCheck:
+    """Live check ``email-address``: is the address valid (syntax only, no DNS)?"""
+
+    id = "email-address"
+    input_types = frozenset({"email"})
+    description = "Checks the syntax of an email address and normalizes it."
+
+    def run(self, value: str, dns: DnsSettings) -> CheckResult:
+        syntax = check_syntax(value)
+        return CheckResult(
+            "email-address", syntax.result.status, syntax.result.message, {"email": syntax.email}
+        )

@@ -1,0 +1,152 @@
+"""Domain-name normalization and syntax: pure functions, no DNS.
+
+A name is normalized the way mail software sees it on the wire: IDNA 2008 with the
+UTS-46 mapping (the ``idna`` package), so ``Почта.рф`` becomes ``xn--80a1acny.xn--p1ai``;
+lowercase; one trailing dot stripped. Length limits come from RFC 1035 §2.3.4 (labels
+at most 63 octets) and RFC 1123 §2.1 / RFC 2181 §11 (at most 253 octets as text).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+#: RFC 6761 §6 special-use names (plus ``local`` from RFC 6762, ``onion`` from RFC 7686
+#: and ``arpa``, the infrastructure domain): they never resolve on the public internet,
+#: so no mail can be delivered to them. ``example.com/net/org`` are reserved by RFC 6761
+#: §6.5 as well.
+SPECIAL_USE_TLDS = frozenset({"test", "localhost", "invalid", "example", "local", "onion", "arpa"})
+SPECIAL_USE_NAMES = frozenset({"example.com", "example.net", "example.org"})
+
+MAX_LABEL = 63
+MAX_NAME = 253
+
+# RFC 952 / RFC 1123 §2.1 host-name label: letters, digits and hyphens, not starting or
+# ending with a hyphen. A-labels (xn--...) fit this pattern.
+_LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+class DomainSyntaxError(ValueError):
+    """The text is not a valid domain name; ``str()`` is a whole sentence."""
+
+
+def is_ip_literal(text: str) -> bool:
+    """True for ``192.0.2.1``, ``192.0.2.1.``, ``2001:db8::1`` and ``[192.0.2.1]``."""
+    candidate = text.strip().rstrip(".")
+    if candidate.startswith("[") and candidate.endswith("]"):
+        candidate = candidate[1:-1]
+        if candidate.lower().startswith("ipv6:"):  # RFC 5321 §4.1.3 address literal
+            candidate = candidate[5:]
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def special_use(domain: str) -> str | None:
+    """The RFC 6761 special-use name ``domain`` falls under, or None."""
+    labels = domain.lower().rstrip(".").split(".")
+    if labels[-1] in SPECIAL_USE_TLDS:
+        return labels[-1]
+    tail = ".".join(labels[-2:])
+    if tail in SPECIAL_USE_NAMES:
+        return tail
+    return None
+
+
+def normalize_domain(text: str) -> str:
+    """The A-label, lowercase form of ``text`` without a trailing dot.
+
+    Raises ``DomainSyntaxError`` (a sentence naming the problem) for an empty name, an
+    IP address, an empty label, a label over 63 octets, a name over 253 octets, a
+    character IDNA 2008 does not allow, or an RFC 6761 special-use name.
+    """
+    import idna  # small, but only the checks need it
+
+    shown = text.strip()
+    name = shown[:-1] if shown.endswith(".") else shown
+    if not name:
+        raise DomainSyntaxError("The domain name is empty.")
+    if is_ip_literal(name):
+        raise DomainSyntaxError(f"'{shown}' is an IP address, not a domain name.")
+    if any(not label for label in name.split(".")):
+        raise DomainSyntaxError(f"'{shown}' has an empty label (two dots in a row).")
+    for label in name.split("."):
+        # Check ASCII labels here so the message names the label; IDNA checks the rest.
+        if label.isascii() and len(label) > MAX_LABEL:
+            raise DomainSyntaxError(
+                f"'{shown}' has a label of {len(label)} characters; "
+                f"a label may have at most {MAX_LABEL} (RFC 1035)."
+            )
+    if name.isascii() and len(name) > MAX_NAME:
+        raise DomainSyntaxError(
+            f"The domain name is {len(name)} characters long; "
+            f"a domain name may have at most {MAX_NAME}."
+        )
+    try:
+        ascii_name = idna.encode(name, uts46=True).decode("ascii").lower()
+    except idna.IDNAError as error:
+        raise DomainSyntaxError(
+            f"'{shown}' is not a valid domain name: {_idna_reason(error)}."
+        ) from None
+    except UnicodeError as error:  # idna raises plain UnicodeError for some inputs
+        raise DomainSyntaxError(f"'{shown}' is not a valid domain name: {error}.") from None
+    for label in ascii_name.split("."):
+        if len(label) > MAX_LABEL:
+            raise DomainSyntaxError(
+                f"'{shown}' has a label of {len(label)} octets once encoded; "
+                f"a label may have at most {MAX_LABEL} (RFC 1035)."
+            )
+    if len(ascii_name) > MAX_NAME:
+        raise DomainSyntaxError(
+            f"'{shown}' is {len(ascii_name)} octets long once encoded; "
+            f"a domain name may have at most {MAX_NAME}."
+        )
+    reserved = special_use(ascii_name)
+    if reserved is not None:
+        raise DomainSyntaxError(
+            f"'{shown}' is under the special-use name '{reserved}' (RFC 6761), "
+            "which never resolves on the internet."
+        )
+    return ascii_name
+
+
+def _idna_reason(error: Exception) -> str:
+    reason = str(error).rstrip(".") or "IDNA 2008 does not allow it"
+    return reason[0].lower() + reason[1:]
+
+
+def host_name_problem(name: str) -> str | None:
+    """Why ``name`` (an MX target, with or without the final dot) is not a host name.
+
+    None when it is one. A host name is letters, digits and hyphens per label
+    (RFC 1123 §2.1), labels of 1-63 octets, at most 253 octets in all.
+    """
+    bare = name[:-1] if name.endswith(".") else name
+    if is_ip_literal(bare):
+        return f"'{bare}' is an IP address; an MX record must name a host (RFC 5321 §5.1)."
+    if not bare:
+        return "The MX target is the root, which is only allowed in a null MX (RFC 7505)."
+    if len(bare) > MAX_NAME:
+        return f"'{bare}' is longer than {MAX_NAME} octets."
+    for label in bare.split("."):
+        if not _LDH_LABEL.match(label.lower()):
+            return (
+                f"'{bare}' is not a valid host name: the label '{label}' may only hold "
+                "letters, digits and inner hyphens (RFC 1123)."
+            )
+    if bare.rsplit(".", 1)[-1].isdigit():
+        return f"'{bare}' is not a valid host name: its last label is all digits."
+    return None
+
+
+def doubled_domain(target: str, domain: str) -> bool:
+    """True when ``target`` ends with ``domain`` twice (``mail.ex.com.ex.com``).
+
+    That is the mark of a relative name in a zone file (RFC 1035 §5.1): ``MX 10
+    mail.ex.com`` without the final dot gets the origin appended once more.
+    """
+    bare = target.lower().rstrip(".")
+    domain = domain.lower().rstrip(".")
+    return bare == f"{domain}.{domain}" or bare.endswith(f".{domain}.{domain}")

@@ -1,0 +1,31 @@
+"""``diagnose email ADDRESS...``: is the address valid, and can its domain receive mail?"""
+
+from __future__ import annotations
+
+import click
+
+from diagnose.commands.mail import dns_options
+
+
+@click.command()
+@click.argument("addresses", nargs=-1, metavar="ADDRESS...")
+@dns_options
+@click.pass_context
+def email(
+    ctx: click.Context,
+    addresses: tuple[str, ...],
+    nameservers: tuple[str, ...],
+    timeout: float,
+    output_format: str,
+    from_file: str | None,
+    concurrency: int,
+) -> None:
+    """Check an email address: its syntax (normalized), then whether its domain can
+    receive mail. Same exit status as `diagnose mail`.
+    """
+    from diagnose.checks.email import check_emails
+    from diagnose.render_mail import dns_settings, emit, inputs
+
+    settings = dns_settings(nameservers, timeout)
+    names, total = inputs(addresses, from_file, "email address")
+    ctx.exit(emit(check_emails(names, settings, concurrency), output_format, total))

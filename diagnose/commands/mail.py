@@ -1,0 +1,85 @@
+"""``diagnose mail DOMAIN...``: can these domains receive mail?
+
+Thin: parses options, wires them to ``diagnose.checks.mail`` and renders. dnspython,
+email-validator and rich are imported inside the command, never at CLI start-up.
+"""
+
+from __future__ import annotations
+
+import click
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_CONCURRENCY = 50
+
+
+def dns_options(function: click.decorators.FC) -> click.decorators.FC:
+    """The options ``mail`` and ``email`` share."""
+    options = [
+        click.option(
+            "--nameserver",
+            "nameservers",
+            multiple=True,
+            metavar="HOST[:PORT]",
+            help="DNS server to query (repeatable; IPv6 as [::1]:5353). "
+            "Default: the system resolver.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.1, max=600),
+            default=DEFAULT_TIMEOUT,
+            show_default=True,
+            metavar="SECONDS",
+            help="Time budget for all of one domain's lookups.",
+        ),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="text for people; json for JSON Lines, one object per input.",
+        ),
+        click.option(
+            "--from-file",
+            metavar="FILE",
+            help="Read inputs from FILE, one a line (- for stdin; # starts a comment).",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1, max=10000),
+            default=DEFAULT_CONCURRENCY,
+            show_default=True,
+            metavar="N",
+            help="How many inputs are checked at once.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@click.command()
+@click.argument("domains", nargs=-1, metavar="DOMAIN...")
+@dns_options
+@click.pass_context
+def mail(
+    ctx: click.Context,
+    domains: tuple[str, ...],
+    nameservers: tuple[str, ...],
+    timeout: float,
+    output_format: str,
+    from_file: str | None,
+    concurrency: int,
+) -> None:
+    """Check whether mail domains can receive mail: MX records, their hosts and
+    addresses, null MX, SPF and DMARC.
+
+    Exit status: 0 every domain passes or only warns, 1 a check failed, 3 nothing
+    failed but a lookup was undetermined (timeout, SERVFAIL), 2 usage error.
+    """
+    from diagnose.checks.mail import check_domains
+    from diagnose.render_mail import dns_settings, emit, inputs
+
+    settings = dns_settings(nameservers, timeout)
+    names, total = inputs(domains, from_file, "domain")
+    ctx.exit(emit(check_domains(names, settings, concurrency), output_format, total))

@@ -1,0 +1,173 @@
+"""Rendering mail and email reports as text or JSON Lines, and the shared CLI plumbing.
+
+Imported only by the ``mail`` and ``email`` commands. Colours are used only when
+stdout is a terminal and ``NO_COLOR`` (https://no-color.org) is unset or empty; the
+progress bar (rich, imported on demand) only when stderr is a terminal, stdout is not,
+and the batch is long.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+import click
+
+from diagnose.checks.results import Status
+from diagnose.checks.settings import DnsSettings
+from diagnose.exceptions import UsageError
+
+MARKS = {
+    Status.PASS: ("PASS", "green"),
+    Status.WARN: ("WARN", "yellow"),
+    Status.FAIL: ("FAIL", "red"),
+    Status.ERROR: ("ERR?", "magenta"),
+    Status.SKIP: ("skip", None),
+}
+#: Batches at least this long get a progress bar (when stderr is a terminal).
+PROGRESS_MIN = 20
+
+
+def use_color(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def render_text(report: Any, color: bool) -> str:
+    """A report (domain or email) as lines: one per check, the MX hosts, the verdict."""
+
+    def style(text: str, fg: str | None = None, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if color and (fg or bold) else text
+
+    title = getattr(report, "email", None) or report.domain
+    if report.input.strip() and report.input.strip() != title:
+        title = f"{title} (given as {report.input.strip()!r})"
+    lines = [style(title, bold=True)]
+    width = max(len(result.id) for result in report.checks)
+    for result in report.checks:
+        mark, fg = MARKS[result.status]
+        lines.append(f"  {style(mark, fg)}  {result.id:<{width}}  {result.message}")
+    for host in report.mx:
+        addresses = ", ".join(host.addresses) if host.addresses else "no address"
+        kind = "implicit MX" if host.implicit else f"MX {host.preference}"
+        lines.append(f"  {kind} {host.exchange}: {addresses}")
+    mark, fg = MARKS[report.status]
+    lines.append(f"  {style('Verdict:', fg, bold=True)} {report.verdict}")
+    return "\n".join(lines)
+
+
+def render_json(report: Any) -> str:
+    return json.dumps(report.to_dict(), ensure_ascii=False)
+
+
+def dns_settings(nameservers: tuple[str, ...], timeout: float) -> DnsSettings:
+    from diagnose.checks.dnsquery import parse_nameserver
+
+    return DnsSettings(tuple(parse_nameserver(text) for text in nameservers), timeout)
+
+
+def read_lines(path: str) -> Iterator[str]:
+    """Names from a file (``-`` for stdin), one a line; blank lines and ``#`` comments
+    are skipped. Read lazily so that a 100,000-line file costs no memory."""
+    if path == "-":
+        stream: TextIO = sys.stdin
+        close = False
+    else:
+        try:
+            stream = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as error:
+            raise UsageError(f"Cannot read the file {path}: {error.strerror or error}.") from None
+        close = True
+    try:
+        for line in _lines(stream, path):
+            text = line.split("#", 1)[0].strip()
+            if text:
+                yield text
+    finally:
+        if close:
+            stream.close()
+
+
+def _lines(stream: TextIO, path: str) -> Iterator[str]:
+    try:
+        yield from stream
+    except UnicodeDecodeError:
+        raise UsageError(f"The file {path} is not UTF-8 text.") from None
+    except OSError as error:
+        raise UsageError(f"Cannot read the file {path}: {error.strerror or error}.") from None
+
+
+def inputs(names: tuple[str, ...], from_file: str | None, what: str) -> tuple[Iterable[str], int]:
+    """The names to check, and how many when known (-1 for a file)."""
+    if not names and from_file is None:
+        raise UsageError(f"Give at least one {what}, or --from-file FILE (- for stdin).")
+    if from_file is None:
+        return names, len(names)
+    if from_file != "-" and not os.access(from_file, os.R_OK):
+        # Fail before any output when the file is unreadable.
+        reason = "no such file" if not os.path.exists(from_file) else "permission denied"
+        raise UsageError(f"Cannot read the file {from_file}: {reason}.")
+    if from_file != "-" and os.path.isdir(from_file):
+        raise UsageError(f"Cannot read the file {from_file}: it is a directory.")
+
+    def chained() -> Iterator[str]:
+        yield from names
+        yield from read_lines(from_file)
+
+    return chained(), -1
+
+
+@contextmanager
+def progress(total: int, streaming: bool) -> Iterator[Callable[[], None]]:
+    """A callable to advance a progress bar on stderr, shown only on a terminal for a
+    long batch; otherwise a no-op."""
+    long_batch = streaming or total >= PROGRESS_MIN
+    # Only when the results go elsewhere (a file, a pipe): on a terminal the results
+    # themselves show the progress, and a live bar would garble them.
+    if not (long_batch and use_color(sys.stderr)) or sys.stdout.isatty():
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    bar = Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        redirect_stdout=False,
+    )
+    with bar:
+        task = bar.add_task("checking", total=None if total < 0 else total)
+        yield lambda: bar.advance(task)
+
+
+def emit(reports: Iterable[Any], output_format: str, total: int) -> int:
+    """Print each report as it arrives (in input order); return the exit code."""
+    from diagnose.checks.results import exit_code_for
+
+    out = sys.stdout
+    color = output_format == "text" and use_color(out)
+    worst: set[Status] = set()
+    first = True
+    with progress(total, total < 0) as advance:
+        for report in reports:
+            worst.add(report.status)
+            if output_format == "json":
+                click.echo(render_json(report))
+            else:
+                if not first:
+                    click.echo("")
+                click.echo(render_text(report, color), color=color)
+            first = False
+            out.flush()
+            advance()
+    return exit_code_for(worst)

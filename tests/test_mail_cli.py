@@ -1,0 +1,412 @@
+"""`diagnose mail` and `diagnose email` against the local DNS server (tests/zones).
+
+Every status of every check is reached by at least one zone (see STATUS_CASES).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from diagnose.checks.mail import CHECK_IDS
+
+RECEIVING_TARGET_IDS = CHECK_IDS[4:8]
+
+# domain -> the statuses that matter for it (other checks are not asserted here)
+STATUS_CASES: dict[str, dict[str, str]] = {
+    "good.lab": dict.fromkeys(CHECK_IDS, "pass"),
+    "softfail.lab": {"spf": "pass", "dmarc": "pass"},
+    "implicit.lab": {
+        "mx-present": "warn",
+        "null-mx": "pass",
+        "spf": "warn",
+        "dmarc": "warn",
+        **dict.fromkeys(RECEIVING_TARGET_IDS, "skip"),
+    },
+    "noaddr.lab": {"domain-exists": "pass", "mx-present": "fail"},
+    "privimplicit.lab": {"mx-present": "fail"},
+    "missing.lab": {
+        "domain-exists": "fail",
+        **dict.fromkeys(CHECK_IDS[2:], "skip"),
+    },
+    "nullmx.lab": {"mx-present": "pass", "null-mx": "fail", "mx-target-resolves": "skip"},
+    "nullmixed.lab": {"null-mx": "fail"},
+    "iptarget.lab": {"mx-target-syntax": "fail", "mx-target-resolves": "fail"},
+    "badhost.lab": {"mx-target-syntax": "fail"},
+    "cname.lab": {"mx-target-cname": "warn", "mx-target-resolves": "pass"},
+    "partial.lab": {"mx-target-resolves": "warn"},
+    "noresolve.lab": {"mx-target-resolves": "fail", "mx-target-public": "skip"},
+    "doubled.lab": {"mx-target-syntax": "pass", "mx-target-resolves": "fail"},
+    "targettimeout.lab": {"mx-target-resolves": "error"},
+    "privmix.lab": {"mx-target-public": "warn"},
+    "private.lab": {"mx-target-public": "fail"},
+    "spfneutral.lab": {"spf": "warn"},
+    "spfnoall.lab": {"spf": "warn"},
+    "spfmulti.lab": {"spf": "fail"},
+    "spfplus.lab": {"spf": "fail"},
+    "spfsyntax.lab": {"spf": "fail"},
+    "spflookups.lab": {"spf": "fail"},
+    "spfvoid.lab": {"spf": "fail"},
+    "spferror.lab": {"spf": "error", "mx-target-resolves": "pass"},
+    "spfincfail.lab": {"spf": "error"},
+    "spfredirect.lab": {"spf": "pass"},
+    "spfbig.lab": {"spf": "pass"},
+    "tc.lab": {"spf": "pass", "mx-present": "pass", "dmarc": "pass"},
+    "dmarcnone.lab": {"dmarc": "warn"},
+    "dmarcmulti.lab": {"dmarc": "fail"},
+    "dmarcbad.lab": {"dmarc": "fail"},
+    "dmarcerr.lab": {"dmarc": "error"},
+    "allfail.lab": {"domain-exists": "error", "mx-present": "error", "null-mx": "skip"},
+    "refused.lab": {"domain-exists": "error", "mx-present": "error"},
+    "mxtimeout.lab": {"domain-exists": "error", "mx-present": "error"},
+    "a" * 64 + ".lab": {"domain-syntax": "fail", **dict.fromkeys(CHECK_IDS[1:], "skip")},
+    "localhost": {"domain-syntax": "fail"},
+    "mail.example": {"domain-syntax": "fail"},
+    "bad..lab": {"domain-syntax": "fail"},
+    "192.0.2.1": {"domain-syntax": "fail"},
+}
+
+
+def mail_json(cli, server, *args: str, timeout: str = "1", input: str | None = None):
+    result = cli(
+        "mail",
+        "--nameserver",
+        server.address,
+        "--timeout",
+        timeout,
+        "--format",
+        "json",
+        *args,
+        input=input,
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    return result, [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def all_reports(dns_server):
+    """Every STATUS_CASES domain in one batch (the slow ones overlap)."""
+    from click.testing import CliRunner
+
+    from diagnose.cli import cli as diagnose_cli
+
+    runner = CliRunner()
+    args = ["mail", "--nameserver", dns_server.address, "--timeout", "1", "--format", "json"]
+    result = runner.invoke(diagnose_cli, [*args, *STATUS_CASES])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    return result.exit_code, {report["input"]: report for report in reports}, reports
+
+
+@pytest.mark.parametrize("domain", list(STATUS_CASES))
+def test_check_statuses(all_reports, domain):
+    _, by_input, _ = all_reports
+    report = by_input[domain]
+    statuses = {check["id"]: check["status"] for check in report["checks"]}
+    assert [check["id"] for check in report["checks"]] == list(CHECK_IDS)
+    for check_id, expected in STATUS_CASES[domain].items():
+        assert statuses[check_id] == expected, (check_id, report["checks"])
+    for check in report["checks"]:
+        assert check["message"].endswith((".", ")")), check
+    order = {"fail": 4, "error": 3, "warn": 2, "pass": 1, "skip": 0}
+    worst = max(statuses.values(), key=order.__getitem__)
+    assert report["status"] == (worst if worst != "skip" else "pass")
+
+
+def test_every_status_of_every_check_is_reached(all_reports):
+    _, _, reports = all_reports
+    reached = {(c["id"], c["status"]) for r in reports for c in r["checks"]}
+    table = {
+        "domain-syntax": {"pass", "fail"},
+        "domain-exists": {"pass", "fail", "error"},
+        "mx-present": {"pass", "warn", "fail", "error"},
+        "null-mx": {"pass", "fail"},
+        "mx-target-syntax": {"pass", "fail"},
+        "mx-target-cname": {"pass", "warn"},
+        "mx-target-resolves": {"pass", "warn", "fail", "error"},
+        "mx-target-public": {"pass", "warn", "fail"},
+        "spf": {"pass", "warn", "fail", "error"},
+        "dmarc": {"pass", "warn", "fail", "error"},
+    }
+    missing = {(cid, st) for cid, sts in table.items() for st in sts} - reached
+    assert not missing
+
+
+def test_batch_keeps_input_order_and_exit_code_1(all_reports):
+    exit_code, _, reports = all_reports
+    assert [r["input"] for r in reports] == list(STATUS_CASES)
+    assert exit_code == 1
+
+
+def test_json_fields_and_mx_hosts(cli, dns_server):
+    result, [report] = mail_json(cli, dns_server, "Good.LAB.")
+    assert result.exit_code == 0
+    assert report["domain"] == "good.lab"
+    assert report["input"] == "Good.LAB."
+    assert report["status"] == "pass"
+    assert report["mx"] == [
+        {"preference": 10, "exchange": "mx1.good.lab", "addresses": ["1.2.3.4", "2a00:1450::1"]},
+        {"preference": 20, "exchange": "mx2.good.lab", "addresses": ["5.6.7.8"]},
+    ]
+
+
+def test_idn_domain_is_normalized_to_a_labels(cli, dns_server):
+    result, [report] = mail_json(cli, dns_server, "Почта.рф")
+    assert report["domain"] == "xn--80a1acny.xn--p1ai"
+    assert report["input"] == "Почта.рф"
+    assert report["status"] == "pass"
+    assert result.exit_code == 0
+
+
+def test_doubled_domain_gets_a_hint(cli, dns_server):
+    _, [report] = mail_json(cli, dns_server, "doubled.lab")
+    resolves = next(c for c in report["checks"] if c["id"] == "mx-target-resolves")
+    assert "final dot" in resolves["message"]
+    assert "MX 10 mail.doubled.lab." in resolves["message"]
+
+
+def test_truncated_udp_answers_are_retried_over_tcp(cli, dns_server):
+    before = dns_server.tcp_queries
+    _, [report] = mail_json(cli, dns_server, "spfbig.lab")
+    spf = next(c for c in report["checks"] if c["id"] == "spf")
+    assert spf["status"] == "pass"
+    assert dns_server.tcp_queries > before
+
+
+def test_exit_code_0_when_only_warnings(cli, dns_server):
+    result, [report] = mail_json(cli, dns_server, "implicit.lab")
+    assert report["status"] == "warn"
+    assert result.exit_code == 0
+
+
+def test_exit_code_3_when_undetermined(cli, dns_server):
+    result, reports = mail_json(cli, dns_server, "good.lab", "allfail.lab")
+    assert [r["status"] for r in reports] == ["pass", "error"]
+    assert result.exit_code == 3
+
+
+def test_exit_code_1_beats_3(cli, dns_server):
+    result, _ = mail_json(cli, dns_server, "allfail.lab", "missing.lab")
+    assert result.exit_code == 1
+
+
+def test_invalid_domain_fails_its_own_line_and_the_batch_goes_on(cli, dns_server):
+    result, reports = mail_json(cli, dns_server, "bad..lab", "good.lab")
+    assert [r["status"] for r in reports] == ["fail", "pass"]
+    assert result.exit_code == 1
+    assert result.stderr == ""
+
+
+def test_from_file_skips_comments_and_blank_lines(cli, dns_server, tmp_path):
+    path = tmp_path / "domains.txt"
+    path.write_text("# customers\ngood.lab\n\n  implicit.lab  # no MX\nmissing.lab\n")
+    result, reports = mail_json(cli, dns_server, "--from-file", str(path))
+    assert [r["domain"] for r in reports] == ["good.lab", "implicit.lab", "missing.lab"]
+    assert result.exit_code == 1
+
+
+def test_from_file_stdin(cli, dns_server):
+    result, reports = mail_json(
+        cli, dns_server, "--from-file", "-", input="good.lab\nsoftfail.lab\n"
+    )
+    assert [r["domain"] for r in reports] == ["good.lab", "softfail.lab"]
+    assert result.exit_code == 0
+
+
+def test_concurrency_one_gives_the_same_order(cli, dns_server):
+    domains = ["spfbig.lab", "good.lab", "missing.lab", "cname.lab", "implicit.lab"]
+    _, reports = mail_json(cli, dns_server, "--concurrency", "1", *domains)
+    assert [r["input"] for r in reports] == domains
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--from-file", "/nonexistent/domains.txt"], "Cannot read the file"),
+        (["--nameserver", "not-an-ip", "good.lab"], "is not an IP address"),
+        (["--nameserver", "127.0.0.1:99999", "good.lab"], "from 1 to 65535"),
+        (["--nameserver", "[::1", "good.lab"], "closing bracket"),
+        ([], "Give at least one domain"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_sentence(cli, args, fragment):
+    result = cli("mail", *args)
+    assert result.exit_code == 2
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_directory_as_file_is_a_usage_error(cli, tmp_path):
+    result = cli("mail", "--from-file", str(tmp_path))
+    assert result.exit_code == 2
+    assert "directory" in result.stderr
+
+
+def test_bad_option_values_exit_2(cli):
+    assert cli("mail", "--timeout", "soon", "good.lab").exit_code == 2
+    assert cli("mail", "--concurrency", "0", "good.lab").exit_code == 2
+    assert cli("mail", "--format", "xml", "good.lab").exit_code == 2
+
+
+def test_timeout_budget_is_respected_and_reported_as_undetermined(cli, silent_server):
+    started = time.monotonic()
+    result = cli("mail", "--nameserver", silent_server.address, "--timeout", "2", "good.lab")
+    elapsed = time.monotonic() - started
+    assert elapsed < 4, elapsed  # a sanity bound; bench/mail_bench.py measures it
+    assert elapsed >= 1.5
+    assert result.exit_code == 3
+    assert "Could not determine whether good.lab can receive mail" in result.stdout
+    assert "ERR?" in result.stdout
+
+
+def test_text_output_has_marks_mx_hosts_and_a_verdict(cli, dns_server):
+    result = cli("mail", "--nameserver", dns_server.address, "good.lab", "nullmx.lab")
+    lines = result.stdout.splitlines()
+    assert "  PASS  domain-syntax" in lines[1]
+    assert any(line.strip() == "MX 10 mx1.good.lab: 1.2.3.4, 2a00:1450::1" for line in lines)
+    verdicts = [line.strip() for line in lines if line.strip().startswith("Verdict:")]
+    assert verdicts[0] == (
+        "Verdict: good.lab can receive mail, and its SPF and DMARC records are in order."
+    )
+    assert verdicts[1].startswith("Verdict: nullmx.lab cannot receive mail")
+    assert "null MX" in verdicts[1]
+    assert "\x1b[" not in result.stdout  # no colours when stdout is not a terminal
+    assert result.exit_code == 1
+
+
+def test_verdict_names_the_record_to_fix(cli, dns_server):
+    _, [report] = mail_json(cli, dns_server, "dmarcnone.lab")
+    assert report["verdict"].startswith("dmarcnone.lab can receive mail, but")
+    assert "_dmarc.dmarcnone.lab" in report["verdict"]
+
+
+def test_email_command(cli, dns_server):
+    result = cli(
+        "email", "--nameserver", dns_server.address, "--format", "json", "Someone@Почта.рф"
+    )
+    report = json.loads(result.stdout)
+    # email-validator's normalized form keeps the domain in Unicode (NFC, lowercase);
+    # the domain checks use its A-labels.
+    assert report["email"] == "Someone@почта.рф"
+    assert report["domain"] == "xn--80a1acny.xn--p1ai"
+    assert report["status"] == "pass"
+    assert report["checks"][0]["id"] == "email-syntax"
+    assert {c["id"] for c in report["checks"]} >= set(CHECK_IDS)
+    assert result.exit_code == 0
+
+
+def test_email_with_bad_syntax_fails_without_dns(cli, silent_server):
+    result = cli("email", "--nameserver", silent_server.address, "--format", "json", "no-at-sign")
+    report = json.loads(result.stdout)
+    assert report["status"] == "fail"
+    assert [c["id"] for c in report["checks"]] == ["email-syntax"]
+    assert result.exit_code == 1
+
+
+def test_email_domain_problem_is_reported(cli, dns_server):
+    result = cli("email", "--nameserver", dns_server.address, "info@missing.lab")
+    assert result.exit_code == 1
+    assert "does not exist" in result.stdout
+
+
+def test_email_from_stdin_batch(cli, dns_server):
+    result = cli(
+        "email",
+        "--nameserver",
+        dns_server.address,
+        "--format",
+        "json",
+        "--from-file",
+        "-",
+        input="a@good.lab\nbad@@x\n",
+    )
+    statuses = [json.loads(line)["status"] for line in result.stdout.splitlines()]
+    assert statuses == ["pass", "fail"]
+    assert result.exit_code == 1
+
+
+def test_cli_start_up_does_not_import_dns():
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "diagnose", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()}
+    assert not {
+        name for name in imported if name.split(".")[0] in ("dns", "email_validator", "rich")
+    }
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "diagnose", "mail", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()}
+    assert not {
+        name for name in imported if name.split(".")[0] in ("dns", "email_validator", "rich")
+    }
+
+
+def test_unreachable_server_is_undetermined_not_missing(cli):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    result = cli(
+        "mail",
+        "--nameserver",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "2",
+        "--format",
+        "json",
+        "good.lab",
+    )
+    report = json.loads(result.stdout)
+    assert result.exit_code == 3
+    assert report["status"] == "error"
+    assert {c["id"]: c["status"] for c in report["checks"]}["mx-present"] == "error"
+    assert time.monotonic() - started < 4
+
+
+def test_progress_bar_on_a_terminal_stderr_only_for_long_batches(dns_server, tmp_path):
+    import shlex
+
+    import pexpect
+
+    listing = tmp_path / "domains.txt"
+    listing.write_text("good.lab\n" * 40)
+    out = tmp_path / "out.jsonl"
+    command = shlex.join(
+        [
+            sys.executable,
+            "-m",
+            "diagnose",
+            "mail",
+            "--nameserver",
+            dns_server.address,
+            "--format",
+            "json",
+            "--from-file",
+            str(listing),
+        ]
+    )
+    terminal = pexpect.spawn(
+        "/bin/sh",
+        ["-c", f"{command} > {shlex.quote(str(out))}"],
+        encoding="utf-8",
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    shown = terminal.read()
+    terminal.close()
+    assert terminal.exitstatus == 0
+    assert "checking" in shown and "40/" in shown  # the bar, on the terminal (stderr)
+    assert len(out.read_text().splitlines()) == 40  # the results, unmixed, in the file

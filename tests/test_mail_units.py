@@ -1,0 +1,197 @@
+"""Pure parts of the mail checks (names, nameservers, SPF/DMARC parsing) and the
+Python API the engine calls (check_domain, check_domains, the LiveCheck classes)."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from diagnose.checks.dnsquery import parse_nameserver
+from diagnose.checks.email import EmailAddressCheck, check_email
+from diagnose.checks.mail import MailDomainCheck, check_domain, check_domains
+from diagnose.checks.names import (
+    DomainSyntaxError,
+    doubled_domain,
+    host_name_problem,
+    is_ip_literal,
+    normalize_domain,
+)
+from diagnose.checks.results import Status
+from diagnose.checks.settings import DnsSettings
+from diagnose.checks.spf_dmarc import is_dmarc, is_spf, parse_dmarc, parse_spf
+from diagnose.exceptions import UsageError
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Example.COM.", None),
+        ("Почта.рф", "xn--80a1acny.xn--p1ai"),
+        ("  MAIL.Lab  ", "mail.lab"),
+        ("bücher.de", "xn--bcher-kva.de"),
+    ],
+)
+def test_normalize_domain(text, expected):
+    if expected is None:
+        with pytest.raises(DomainSyntaxError, match="RFC 6761"):
+            normalize_domain(text)
+    else:
+        assert normalize_domain(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "empty"),
+        ("a" * 64 + ".com", "at most 63"),
+        (".".join(["a" * 60] * 5), "at most 253"),
+        ("x..com", "empty label"),
+        ("192.0.2.1", "IP address"),
+        ("[2001:db8::1]", "IP address"),
+        ("shop.test", "special-use"),
+        ("localhost", "special-use"),
+        ("a_b.com", "not a valid domain name"),
+    ],
+)
+def test_domain_syntax_errors_are_sentences(text, fragment):
+    with pytest.raises(DomainSyntaxError) as error:
+        normalize_domain(text)
+    assert fragment in str(error.value)
+    assert str(error.value).endswith(".")
+
+
+def test_host_names_and_ip_literals():
+    assert host_name_problem("mx1.example.net.") is None
+    assert "IP address" in host_name_problem("192.0.2.25.")
+    assert "label" in host_name_problem("bad_host.example.net")
+    assert is_ip_literal("[IPv6:2001:db8::1]")
+    assert not is_ip_literal("mail.example.net")
+    assert doubled_domain("mail.ex.net.ex.net.", "ex.net")
+    assert not doubled_domain("mail.ex.net", "ex.net")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1", ("127.0.0.1", 53)),
+        ("127.0.0.1:5353", ("127.0.0.1", 5353)),
+        ("[::1]:5353", ("::1", 5353)),
+        ("[::1]", ("::1", 53)),
+        ("::1", ("::1", 53)),
+    ],
+)
+def test_parse_nameserver(text, expected):
+    assert parse_nameserver(text) == expected
+
+
+@pytest.mark.parametrize("text", ["dns.example", "1.2.3.4:", "1.2.3.4:0", "[::1]x", "[::1", ""])
+def test_parse_nameserver_rejects(text):
+    with pytest.raises(UsageError) as error:
+        parse_nameserver(text)
+    assert str(error.value).endswith(".")
+
+
+def test_spf_parsing():
+    assert is_spf("v=spf1 -all") and is_spf("V=SPF1") and not is_spf("v=spf10 -all")
+    record = parse_spf("v=spf1 a mx include:_spf.example.net ip4:192.0.2.0/24 ~all")
+    assert record.error is None
+    assert record.lookups == 3
+    assert record.includes == ["_spf.example.net"]
+    assert record.all_qualifier == "~"
+    assert parse_spf("v=spf1 all").all_qualifier == "+"
+    assert parse_spf("v=spf1 redirect=_spf.example.net").redirect == "_spf.example.net"
+    assert "not a valid" in parse_spf("v=spf1 foo:bar -all").error
+    assert "IPv6" in parse_spf("v=spf1 ip6:192.0.2.1 -all").error
+    assert parse_spf("v=spf1 redirect=a.net redirect=b.net").error
+
+
+def test_dmarc_parsing():
+    assert is_dmarc("v=DMARC1; p=none") and not is_dmarc("v=DMARC2; p=none")
+    assert parse_dmarc("v=DMARC1; p=reject; pct=50").policy == "reject"
+    assert "no p=" in parse_dmarc("v=DMARC1; rua=mailto:a@b.c").error
+    assert parse_dmarc("v=DMARC1; p=reject; pct=150").error
+    assert parse_dmarc("v=DMARC1; p=reject; adkim=x").error
+
+
+def settings(server, timeout=2.0):
+    return DnsSettings(((server.host, server.port),), timeout)
+
+
+def test_check_domain_api(dns_server):
+    report = check_domain("good.lab", settings(dns_server))
+    assert report.status is Status.PASS
+    assert report.to_dict()["domain"] == "good.lab"
+    assert report.check("mx-present").status is Status.PASS
+
+
+def test_check_domains_is_ordered_and_lazy(dns_server):
+    consumed: list[str] = []
+
+    def source():
+        for index in range(300):
+            name = ["good.lab", "missing.lab", "implicit.lab"][index % 3]
+            consumed.append(name)
+            yield name
+
+    reports = check_domains(source(), settings(dns_server), concurrency=5)
+    first = next(reports)
+    assert first.domain == "good.lab"
+    # Only a bounded window was read ahead, not the whole input.
+    assert len(consumed) < 100
+    rest = list(reports)
+    assert [r.domain for r in [first, *rest]] == [
+        ["good.lab", "missing.lab", "implicit.lab"][i % 3] for i in range(300)
+    ]
+
+
+def test_live_check_classes(dns_server):
+    check = MailDomainCheck()
+    result = check.run("someone@nullmx.lab", settings(dns_server))
+    assert result.id == "mail-domain"
+    assert result.status is Status.FAIL
+    assert result.details["domain"] == "nullmx.lab"
+    assert "null MX" in result.message
+    assert {c["id"] for c in result.details["checks"]} >= {"null-mx", "spf"}
+    assert check.input_types == {"domain", "email"}
+
+    syntax = EmailAddressCheck()
+    assert syntax.run("A@Good.LAB", settings(dns_server)).status is Status.PASS
+    assert syntax.run("A@Good.LAB", settings(dns_server)).details["email"] == "A@good.lab"
+    assert syntax.run("nope", settings(dns_server)).status is Status.FAIL
+
+
+def test_check_email_api(dns_server):
+    report = check_email("postmaster@implicit.lab", settings(dns_server))
+    assert report.status is Status.WARN
+    assert report.email == "postmaster@implicit.lab"
+
+
+def test_the_loopback_guard_blocks_other_addresses(loopback_only):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        with pytest.raises(PermissionError):
+            sock.sendto(b"x", ("192.0.2.53", 53))
+        with pytest.raises(PermissionError):
+            sock.connect(("192.0.2.53", 53))
+    finally:
+        sock.close()
+    assert len(loopback_only) == 2
+    loopback_only.clear()  # the guard did its job; do not fail this test at teardown
+
+
+class FakeTty:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch, dns_server):
+    from diagnose.render_mail import render_text, use_color
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_color(FakeTty())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_color(FakeTty())
+    report = check_domain("nullmx.lab", settings(dns_server))
+    assert "\x1b[" in render_text(report, color=True)
+    assert "\x1b[" not in render_text(report, color=False)
