@@ -220,7 +220,10 @@ async def _check_domain(domain: str, dns: DnsSettings, resolver: Any) -> DomainR
         listed = ", ".join(f"{pref} {ex or '.'}" for pref, ex in records)
         checks.append(
             _result(
-                "mx-present", Status.PASS, f"{name} has MX records: {listed}.", count=len(records)
+                "mx-present",
+                Status.PASS,
+                f"{name} has MX records: {listed}" + ("" if listed.endswith(".") else "."),
+                count=len(records),
             )
         )
         if not null:

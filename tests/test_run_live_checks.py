@@ -1,0 +1,123 @@
+"""The engine reasons with live checks: 'letters from support do not arrive' checks the
+address and its mail domain against the test DNS server, and the recommendation,
+evidence and exit code follow from the results."""
+
+from __future__ import annotations
+
+import pytest
+
+LETTERS = ["-a", "goal=contact-support", "-a", "support-need=letters-missing"]
+
+
+def run_letters(cli, server, address: str, *extra: str):
+    return cli(
+        "run",
+        "--no-input",
+        "--format",
+        "json",
+        "--nameserver",
+        server.address,
+        "--timeout",
+        "2",
+        *LETTERS,
+        "-a",
+        f"support-email={address}",
+        *extra,
+    )
+
+
+def test_healthy_domain_gets_spam_folder_and_test_letter(cli, dns_server):
+    result = run_letters(cli, dns_server, "ann@good.lab")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert (data["article"], data["rule"]) == (
+        "support-mail-not-received",
+        "letters-to-healthy-domain",
+    )
+    assert data["steps"][0].startswith("Your mail domain looks able to receive mail:")
+    assert any("Spam and Trash" in step for step in data["steps"])
+    assert [(c["id"], c["status"]) for c in data["checks"]] == [
+        ("email-address", "pass"),
+        ("mail-domain", "pass"),
+    ]
+    mail = data["checks"][1]
+    assert mail["domain"] == "good.lab"
+    assert {c["id"] for c in mail["checks"]} >= {"mx-present", "null-mx", "spf", "dmarc"}
+    facts = [c["fact"] for c in data["evidence"]["conditions"]]
+    assert facts[-1].startswith("the live check mail-domain gave pass")
+
+
+def test_null_mx_gets_fix_instructions_naming_the_record(cli, dns_server):
+    result = run_letters(cli, dns_server, "ann@nullmx.lab")
+    assert result.exit_code == 1
+    data = result.json()
+    assert data["rule"] == "letters-to-broken-domain"
+    assert data["steps"][0].startswith("Your mail domain cannot receive mail as it is set up:")
+    assert "MX" in data["steps"][0]
+    sub = {c["id"]: c["status"] for c in data["checks"][1]["checks"]}
+    assert sub["null-mx"] == "fail"
+
+
+def test_no_mx_and_no_address(cli, dns_server):
+    result = run_letters(cli, dns_server, "ann@noaddr.lab")
+    assert result.exit_code == 1
+    assert result.json()["rule"] == "letters-to-broken-domain"
+
+
+def test_undetermined_domain_says_so_and_gives_manual_steps(cli, dns_server):
+    result = run_letters(cli, dns_server, "ann@mxtimeout.lab")
+    assert result.exit_code == 3
+    data = result.json()
+    assert data["rule"] == "letters-domain-undetermined"
+    assert data["checks"][1]["status"] == "error"
+    assert data["steps"][0].startswith("Your mail domain could not be checked right now:")
+    # Never reported as missing: the MX check itself is undetermined, not failed.
+    sub = {c["id"]: c["status"] for c in data["checks"][1]["checks"]}
+    assert sub["mx-present"] == "error"
+
+
+def test_invalid_address_is_measured_and_the_domain_is_not_queried(cli, dns_server):
+    before = dns_server.queries
+    result = run_letters(cli, dns_server, "ann@@good.lab")
+    assert result.exit_code == 1
+    data = result.json()
+    assert data["rule"] == "letters-to-invalid-address"
+    assert [c["id"] for c in data["checks"]] == ["email-address"]
+    assert data["steps"][0].startswith("The address you gave cannot receive mail:")
+    assert dns_server.queries == before
+
+
+def test_unknown_address_skips_the_checks(cli, dns_server):
+    result = run_letters(cli, dns_server, "unknown")
+    assert result.exit_code == 0
+    data = result.json()
+    assert data["rule"] == "letters-address-unknown"
+    assert [(c["id"], c["status"]) for c in data["checks"]] == [("email-address", "skip")]
+
+
+def test_missing_address_under_no_input_names_the_question(cli, dns_server):
+    result = cli("run", "--no-input", "--nameserver", dns_server.address, *LETTERS)
+    assert result.exit_code == 2
+    assert "The question 'support-email' needs an answer" in result.stderr
+
+
+@pytest.mark.parametrize("address", ["ann@почта.рф", "ANN@XN--80A1ACNY.XN--P1AI"])
+def test_idn_domain(cli, dns_server, address):
+    result = run_letters(cli, dns_server, address)
+    assert result.exit_code == 0, result.stdout
+    assert result.json()["checks"][1]["domain"] == "xn--80a1acny.xn--p1ai"
+
+
+def test_text_output_shows_checks_and_their_subchecks(cli, dns_server):
+    result = cli(
+        "run",
+        "--no-input",
+        "--nameserver",
+        dns_server.address,
+        *LETTERS,
+        "-a",
+        "support-email=ann@nullmx.lab",
+    )
+    assert result.exit_code == 1
+    assert "✗ fail  mail-domain:" in result.stdout
+    assert "null-mx:" in result.stdout
