@@ -322,3 +322,28 @@ def test_back_after_resume_changes_a_saved_answer(terminal):
     ask(resumed, "quit")
     resumed.expect_exact("Stopped before the consultation finished.")
     assert finish(resumed) == 130
+
+
+def test_live_check_says_what_it_checks_and_spins_when_slow(terminal):
+    from conftest import ZONES
+    from dnsserver import DnsServer
+
+    # 0.8 s per DNS answer: longer than the half second after which the spinner shows.
+    with DnsServer(ZONES, delay=0.8) as server:
+        child = terminal("run", "--nameserver", server.address, "--timeout", "5")
+        ask(child, "contact-support")
+        ask(child, "letters-missing")
+        child.expect_exact("At which email address")
+        ask(child, "ann@nullmx.lab")
+        child.expect_exact("Checking the email address's syntax: ann@nullmx.lab ...")
+        child.expect_exact("✓ ann@nullmx.lab is a valid email address.")
+        child.expect_exact(
+            "Checking whether the mail domain can receive mail (MX, SPF, DMARC): ann@nullmx.lab ..."
+        )
+        child.expect_exact("working")  # the spinner's label
+        child.expect_exact("✗ nullmx.lab cannot receive mail: its MX record is a null MX")
+        child.expect_exact("Your mail domain cannot receive mail as it is set up")
+        child.expect_exact("Did this solve it?")
+        ask(child, "yes")
+        ask(child, "")
+        assert finish(child) == 1
