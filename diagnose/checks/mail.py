@@ -171,27 +171,33 @@ async def _check_domain(domain: str, dns: DnsSettings, resolver: Any) -> DomainR
     budget = dnsquery.Budget(dns.timeout)
     checks = [_result("domain-syntax", Status.PASS, f"{name} is a valid domain name.")]
 
-    # Round 1: everything that depends only on the domain name, at once. The MX
-    # targets' lookups (round 2) start as soon as the MX answer is in, without
-    # waiting for the TXT answers; SPF includes are walked as soon as TXT is in.
+    # Round 1: MX, TXT (SPF) and _dmarc TXT, at once. Round 2 (below) starts as soon
+    # as the MX answer is in, without waiting for the TXT answers; SPF includes are
+    # walked as soon as TXT is in.
     def start(qname: str, rdtype: str) -> asyncio.Future[Any]:
         return asyncio.ensure_future(dnsquery.lookup(resolver, qname, rdtype, budget))
 
     mx_t, txt_t, dmarc_t = start(name, "MX"), start(name, "TXT"), start(f"_dmarc.{name}", "TXT")
-    a_t, aaaa_t = start(name, "A"), start(name, "AAAA")
     spf_t = asyncio.ensure_future(_check_spf(resolver, name, txt_t, budget))
     mx_l = await mx_t
-    if mx_l.outcome is dnsquery.Outcome.NXDOMAIN:
-        for task in (txt_t, dmarc_t, a_t, aaaa_t, spf_t):
+    Outcome = dnsquery.Outcome
+    a_l = aaaa_l = None
+    if mx_l.outcome is Outcome.NXDOMAIN:
+        for task in (txt_t, dmarc_t, spf_t):
             task.cancel()
-        await asyncio.gather(txt_t, dmarc_t, a_t, aaaa_t, spf_t, return_exceptions=True)
-        txt_l = a_l = aaaa_l = mx_l
+        await asyncio.gather(txt_t, dmarc_t, spf_t, return_exceptions=True)
+        txt_l = mx_l
         targets_t: asyncio.Future[Any] = asyncio.ensure_future(asyncio.sleep(0))
     else:
+        # Round 2 starts as soon as the MX answer is in: the MX targets' addresses, or,
+        # with no MX (NODATA), the domain's own A/AAAA for the implicit MX (RFC 5321
+        # §5.1). Either way one round trip after the first, and the domain's own
+        # addresses are asked only when they matter.
         targets_t = asyncio.ensure_future(_check_targets(resolver, name, _mx_targets(mx_l), budget))
-        txt_l, dmarc_l, a_l, aaaa_l = await asyncio.gather(txt_t, dmarc_t, a_t, aaaa_t)
-    Outcome = dnsquery.Outcome
-    on_domain = (mx_l, txt_l, a_l, aaaa_l)
+        if mx_l.outcome is Outcome.NODATA:
+            a_l, aaaa_l = await asyncio.gather(start(name, "A"), start(name, "AAAA"))
+        txt_l, dmarc_l = await asyncio.gather(txt_t, dmarc_t)
+    on_domain = [mx_l, txt_l, *(item for item in (a_l, aaaa_l) if item is not None)]
     if any(item.outcome is Outcome.NXDOMAIN for item in on_domain):
         checks.append(
             _result("domain-exists", Status.FAIL, f"{name} does not exist in the DNS (NXDOMAIN).")
@@ -246,6 +252,7 @@ async def _check_domain(domain: str, dns: DnsSettings, resolver: Any) -> DomainR
                 )
             )
     elif mx_l.outcome is Outcome.NODATA:
+        assert a_l is not None and aaaa_l is not None
         implicit = _addresses(a_l, aaaa_l)
         public = [address for address in implicit if _is_public(address)]
         if implicit:
