@@ -46,7 +46,7 @@ def write_kb(directory: Path, rules: int) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     count = areas(rules)
     questions = [
-        "[[question]]\nid = \"goal\"\ntype = \"choice\"\nprompt = \"What are you trying to do?\"\n"
+        '[[question]]\nid = "goal"\ntype = "choice"\nprompt = "What are you trying to do?"\n'
         "choices = ["
         + ", ".join(f'{{ id = "area-{a}", label = "Area {a}" }}' for a in range(count))
         + "]\n"

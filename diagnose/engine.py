@@ -24,6 +24,7 @@ from __future__ import annotations
 import collections
 import collections.abc
 import logging
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -33,7 +34,13 @@ if not hasattr(collections, "Mapping"):  # pragma: no branch - Python >= 3.10
     collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
 
 _root_handlers = list(logging.getLogger().handlers)
-from experta import AND, NOT, Fact, KnowledgeEngine, P, Rule  # noqa: E402
+from experta import NOT, Fact, KnowledgeEngine, P, Rule  # noqa: E402
+from experta.fact import InitialFact  # noqa: E402
+from experta.matchers import ReteMatcher  # noqa: E402
+from experta.matchers.rete.mixins import ChildNode  # noqa: E402
+from experta.matchers.rete.nodes import ConflictSetNode  # noqa: E402
+from experta.matchers.rete.utils import prepare_rule  # noqa: E402
+from experta.strategies import DepthStrategy  # noqa: E402
 
 # Importing experta calls logging.basicConfig(), which adds a stderr handler to the
 # root logger; diagnose configures its own output, so undo that side effect.
@@ -68,20 +75,165 @@ class Pending:
 
 
 def _matching(condition: Condition):
-    values, negated = condition.values, condition.negated
+    """The pattern of a condition. Equal conditions give equal patterns (a literal, or
+    one shared predicate per distinct test), so experta shares their alpha nodes."""
+    field = "question" if condition.kind == "question" else "check"
+    if len(condition.values) == 1 and not condition.negated:
+        (value,) = condition.values
+        test: object = value  # a literal: experta compares it, no Python call per fact
+    else:
+        test = _predicate(condition.values, condition.negated)
+    key = "value" if condition.kind == "question" else "status"
+    fact_class = Answer if condition.kind == "question" else Measured
+    return fact_class(**{field: condition.target, key: test})
 
-    def test(value: str) -> bool:
-        return (value in values) != negated
 
-    if condition.kind == "question":
-        return Answer(question=condition.target, value=P(test))
-    return Measured(check=condition.target, status=P(test))
+_PREDICATES: dict[tuple[frozenset[str], bool], object] = {}
+
+
+def _predicate(values: frozenset[str], negated: bool):
+    """One P() per (values, negated): experta keys alpha nodes by the predicate's id."""
+    entry = _PREDICATES.get((values, negated))
+    if entry is None:
+
+        def test(value: str) -> bool:
+            return (value in values) != negated
+
+        entry = _PREDICATES[(values, negated)] = P(test)
+    return entry
 
 
 def _absent(condition: Condition):
     if condition.kind == "question":
         return NOT(Answer(question=condition.target))
     return NOT(Measured(check=condition.target))
+
+
+def _is_prepared(rule) -> bool:
+    """A flat conjunction starting with a fact: what experta's prepare_rule returns."""
+    return (
+        type(rule) is Rule
+        and len(rule) > 0
+        and isinstance(rule[0], Fact)
+        and all(isinstance(element, Fact | NOT) for element in rule)
+        and all(isinstance(element[0], Fact) for element in rule if isinstance(element, NOT))
+    )
+
+
+def _unbound(rule):
+    """A copy of ``rule`` not bound to an instance: what prepare_rule's rebuild gives
+    (experta's Rule.__get__ binds the class attribute to the last instance read)."""
+    copy = Rule(*rule, salience=rule.salience)
+    copy.__dict__.update(rule.__dict__)
+    copy._wrapped_self = None
+    copy.__dict__.pop("ke", None)
+    return copy
+
+
+class _Matcher(ReteMatcher):
+    """experta's RETE matcher, with the same results at a cost that does not grow with
+    the number of rules on every change:
+
+    * ``changes()`` collects activations only from the conflict-set nodes that received
+      a token since the last call (experta polls every rule's node on every change and
+      on every step of ``run()``), in the same order as experta would;
+    * ``reset()`` clears each node's memory once (experta walks every path of the DAG).
+    """
+
+    @staticmethod
+    def prepare_ruleset(engine):
+        # experta rewrites every rule into disjunctive normal form, rebuilding it several
+        # times (each rebuild inspects the action's signature): the most costly part of
+        # building the network. compile_kb writes its rules in that form already.
+        return {
+            _unbound(rule) if _is_prepared(rule) else prepare_rule(rule)
+            for rule in engine.get_rules()
+        }
+
+    def build_network(self) -> None:
+        super().build_network()
+        self._dirty: dict[ConflictSetNode, None] = {}
+        order: dict[ConflictSetNode, int] = {}
+        memories: dict[int, object] = {}
+        stack = [self.root_node]
+        while stack:  # depth-first, children in order: experta's order of conflict sets
+            node = stack.pop()
+            if id(node) in memories:
+                continue
+            memories[id(node)] = node
+            if isinstance(node, ConflictSetNode):
+                order[node] = len(order)
+            stack.extend(child.node for child in reversed(node.children))
+        for node in memories.values():
+            for index, child in enumerate(node.children):
+                if isinstance(child.node, ConflictSetNode):
+                    node.children[index] = ChildNode(child.node, self._watch(child.node))
+        self._order = order
+        self._nodes = tuple(memories.values())
+
+    def _watch(self, csn: ConflictSetNode):
+        dirty, activate = self._dirty, csn.activate
+
+        def activate_and_mark(token) -> None:
+            dirty[csn] = None
+            activate(token)
+
+        return activate_and_mark
+
+    def changes(self, adding=None, deleting=None):
+        if deleting is not None:
+            for deleted in deleting:
+                self.root_node.remove(deleted)
+        if adding is not None:
+            for added in adding:
+                self.root_node.add(added)
+        added: list = []
+        removed: list = []
+        if self._dirty:
+            order = self._order
+            for csn in sorted(self._dirty, key=order.__getitem__):
+                c_added, c_removed = csn.get_activations()
+                added.extend(c_added)
+                removed.extend(c_removed)
+            self._dirty.clear()
+        return added, removed
+
+    def reset(self) -> None:
+        for node in self._nodes:
+            node._reset()
+        self._dirty.clear()
+
+
+class _Strategy(DepthStrategy):
+    """experta's DepthStrategy (its agenda bug included), without the per-call
+    ``lru_cache`` on ``get_key`` that hashes the whole rule for every activation."""
+
+    def get_key(self, activation):
+        facts = sorted((f["__factid__"] for f in activation.facts), reverse=True)
+        return (activation.rule.salience, facts)
+
+
+class _Engine(KnowledgeEngine):
+    """The base of compiled engines: the RETE matcher and strategy above, and the rules
+    and deffacts listed once per class (experta looks them up with
+    ``inspect.getmembers`` on every instance and every ``reset()``)."""
+
+    __matcher__ = _Matcher
+    __strategy__ = _Strategy
+    _rules: list | None = None
+    _deffacts: list | None = None
+
+    def get_rules(self):
+        cls = type(self)
+        if cls.__dict__.get("_rules") is None:
+            cls._rules = super().get_rules()
+        return cls._rules
+
+    def get_deffacts(self):
+        cls = type(self)
+        if cls.__dict__.get("_deffacts") is None:
+            cls._deffacts = super().get_deffacts()
+        return cls._deffacts
 
 
 def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[KnowledgeEngine]:
@@ -95,7 +247,11 @@ def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[Kno
     def add(name: str, patterns: list, action) -> None:
         action.__name__ = name
         weight = next(salience) if distinct_salience else 0
-        attributes[name] = Rule(AND(*patterns) if patterns else AND(), salience=weight)(action)
+        # Written the way experta's prepare_rule() would rewrite it (a flat conjunction
+        # that starts with a fact), so _Matcher can take it as it is.
+        if not patterns or isinstance(patterns[0], NOT):
+            patterns = [InitialFact(), *patterns]
+        attributes[name] = Rule(*patterns, salience=weight)(action)
 
     for rule in kb.rules:
         matched = [_matching(condition) for condition in rule.when]
@@ -113,14 +269,26 @@ def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[Kno
 
         add(f"conclude__{rule.id}", matched, conclude)
 
-    return type(f"Engine_{abs(hash(kb.directory)) & 0xFFFF:x}", (KnowledgeEngine,), attributes)
+    return type(f"Engine_{abs(hash(kb.directory)) & 0xFFFF:x}", (_Engine,), attributes)
+
+
+#: Idle engine instances by class (see Reasoner); list.pop/append are atomic.
+_POOLS: weakref.WeakKeyDictionary[type, list] = weakref.WeakKeyDictionary()
 
 
 class Reasoner:
     """One consultation's working memory over a compiled engine class."""
 
     def __init__(self, engine_class: type[KnowledgeEngine]) -> None:
-        self._engine = engine_class()
+        # Building an instance builds its RETE network (the costly part), so instances
+        # are pooled per class: a consultation borrows one, resets it, and gives it back
+        # when the Reasoner is collected. One instance is never shared by two reasoners.
+        pool = _POOLS.setdefault(engine_class, [])
+        try:
+            self._engine = pool.pop()
+        except IndexError:
+            self._engine = engine_class()
+        weakref.finalize(self, pool.append, self._engine)
         self._engine.reset()
 
     def tell_answer(self, question: str, value: str) -> None:
