@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+import itertools
 import logging
+import math
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,9 +39,20 @@ _root_handlers = list(logging.getLogger().handlers)
 from experta import NOT, Fact, KnowledgeEngine, P, Rule  # noqa: E402
 from experta.fact import InitialFact  # noqa: E402
 from experta.matchers import ReteMatcher  # noqa: E402
+from experta.matchers.rete.check import FactCapture, SameContextCheck, TypeCheck  # noqa: E402
 from experta.matchers.rete.mixins import ChildNode  # noqa: E402
-from experta.matchers.rete.nodes import ConflictSetNode  # noqa: E402
-from experta.matchers.rete.utils import prepare_rule  # noqa: E402
+from experta.matchers.rete.nodes import (  # noqa: E402
+    ConflictSetNode,
+    FeatureTesterNode,
+    NotNode,
+    OrdinaryMatchNode,
+)
+from experta.matchers.rete.utils import (  # noqa: E402
+    extract_facts,
+    generate_checks,
+    prepare_rule,
+    wire_rule,
+)
 from experta.strategies import DepthStrategy  # noqa: E402
 
 # Importing experta calls logging.basicConfig(), which adds a stderr handler to the
@@ -130,6 +143,28 @@ def _unbound(rule):
     return copy
 
 
+def _wire_flat(rule, alpha_terminals) -> None:
+    """experta's wire_rule() for a flat conjunction of facts and NOT(fact)s: a chain of
+    join nodes (NotNode for a NOT), then the rule's conflict-set node."""
+
+    def alpha(element):
+        return alpha_terminals[element[0] if isinstance(element, NOT) else element]
+
+    current = None
+    for first, second in itertools.pairwise(rule):
+        join = (NotNode if isinstance(second, NOT) else OrdinaryMatchNode)(SameContextCheck())
+        left = alpha(first) if current is None else current
+        right = alpha(second)
+        # add_child() would first scan the parent's children for the new node, which
+        # is quadratic for an alpha node that many rules share; a new node is never there.
+        left.children.append(ChildNode(join, join.activate_left))
+        right.children.append(ChildNode(join, join.activate_right))
+        current = join
+    last = alpha(rule[0]) if current is None else current
+    conflict_set = ConflictSetNode(rule)
+    last.children.append(ChildNode(conflict_set, conflict_set.activate))
+
+
 class _Matcher(ReteMatcher):
     """experta's RETE matcher, with the same results at a cost that does not grow with
     the number of rules on every change:
@@ -149,6 +184,57 @@ class _Matcher(ReteMatcher):
             _unbound(rule) if _is_prepared(rule) else prepare_rule(rule)
             for rule in engine.get_rules()
         }
+
+    @staticmethod
+    def build_alpha_part(ruleset, root_node):
+        """The alpha network as experta builds it (same checks, same order, same node
+        for the same check under the same parent), but finding a parent's child for a
+        check through a dict: experta scans the children, which is quadratic once the
+        number of questions grows with the number of rules."""
+        ruleset = set(ruleset)
+        ruleset.add(Rule(InitialFact()))  # experta's dummy rule, for InitialFact's branch
+        rule_facts = {rule: extract_facts(rule) for rule in ruleset}
+        fact_checks = {
+            fact: set(generate_checks(fact))
+            for fact in itertools.chain.from_iterable(rule_facts.values())
+        }
+        rank = collections.Counter(itertools.chain.from_iterable(fact_checks.values()))
+
+        def check_order(check):
+            if isinstance(check, TypeCheck):
+                return (math.inf, hash(check))
+            if isinstance(check, FactCapture):
+                return (-math.inf, hash(check))
+            return (rank[check], hash(check))
+
+        def rule_order(rule):
+            facts = rule_facts[rule]
+            return sum(rank[c] for fact in facts for c in fact_checks[fact]) / len(facts)
+
+        children: dict[tuple[int, int], FeatureTesterNode] = {}
+        terminals = {}
+        for rule in sorted(ruleset, key=rule_order, reverse=True):
+            for fact in rule_facts[rule]:
+                node = root_node
+                for check in sorted(fact_checks[fact], key=check_order, reverse=True):
+                    child = children.get((id(node), id(check)))
+                    if child is None:
+                        child = children[(id(node), id(check))] = FeatureTesterNode(check)
+                        node.children.append(ChildNode(child, child.activate))
+                    node = child
+                terminals[fact] = node
+        return terminals
+
+    @staticmethod
+    def build_beta_part(ruleset, alpha_terminals):
+        # experta's wire_rule() creates fresh singledispatch functions for every rule,
+        # so every rule pays for the dispatch caches again; flat rules are wired here
+        # into the same nodes, in the same way.
+        for rule in ruleset:
+            if _is_prepared(rule):
+                _wire_flat(rule, alpha_terminals)
+            else:
+                wire_rule(rule, alpha_terminals, lhs=rule)
 
     def build_network(self) -> None:
         super().build_network()
