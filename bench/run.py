@@ -426,7 +426,9 @@ def table(rows: list[dict[str, Any]]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
     for index, line in enumerate(lines):
-        out.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        out.append(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
         if index == 0:
             out.append("  ".join("-" * width for width in widths))
     notes = [f"  {r['figure']}: {r['note']}" for r in rows if r.get("note")]
