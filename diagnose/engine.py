@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+import functools
 import itertools
 import logging
 import math
@@ -322,6 +323,22 @@ class _Engine(KnowledgeEngine):
         return cls._deffacts
 
 
+_ACTION_ARGUMENTS: dict[object, set[str]] = {}
+
+
+def _decorate(rule: Rule, action) -> Rule:
+    """``rule(action)``: what experta's Rule.__call__ does with its action, without
+    inspecting the signature for every rule (all actions share two code objects)."""
+    arguments = _ACTION_ARGUMENTS.get(action.__code__)
+    if arguments is None:
+        rule = rule(action)
+        _ACTION_ARGUMENTS[action.__code__] = set(rule._wrapped_args)
+        return rule
+    rule._wrapped = action
+    rule._wrapped_args = set(arguments)
+    return functools.update_wrapper(rule, action)
+
+
 def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[KnowledgeEngine]:
     """Compile ``kb`` into a KnowledgeEngine subclass (do this once per knowledge base).
 
@@ -337,10 +354,26 @@ def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[Kno
         # that starts with a fact), so _Matcher can take it as it is.
         if not patterns or isinstance(patterns[0], NOT):
             patterns = [InitialFact(), *patterns]
-        attributes[name] = Rule(*patterns, salience=weight)(action)
+        attributes[name] = _decorate(Rule(*patterns, salience=weight), action)
+
+    # One pattern object per distinct condition: experta keys its alpha network by the
+    # pattern, so equal conditions of different rules share their nodes.
+    patterns: dict[Condition, object] = {}
+    absent: dict[tuple[str, str], object] = {}
+
+    def matching(condition: Condition):
+        if condition not in patterns:
+            patterns[condition] = _matching(condition)
+        return patterns[condition]
+
+    def missing(condition: Condition):
+        key = (condition.kind, condition.target)
+        if key not in absent:
+            absent[key] = _absent(condition)
+        return absent[key]
 
     for rule in kb.rules:
-        matched = [_matching(condition) for condition in rule.when]
+        matched = [matching(condition) for condition in rule.when]
         for step, condition in enumerate(rule.when):
 
             def need(self, _c=condition, _rank=rule.rank, _step=step, _rule=rule.id):
@@ -348,7 +381,7 @@ def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[Kno
                     Need(kind=_c.kind, target=_c.target, rank=_rank, step=_step, rule=_rule)
                 )
 
-            add(f"need__{rule.id}__{step}", [*matched[:step], _absent(condition)], need)
+            add(f"need__{rule.id}__{step}", [*matched[:step], missing(condition)], need)
 
         def conclude(self, _rule=rule.id, _rank=rule.rank):
             self.declare(Conclusion(rule=_rule, rank=_rank))
