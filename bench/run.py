@@ -68,7 +68,7 @@ def environment(home: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
+        if key in ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
     }
     env.update(
         HOME=str(home),
@@ -384,7 +384,7 @@ def mail(ctx: dict[str, Any]) -> list[dict[str, Any]]:
         item = dict(item)
         item.setdefault("group", "mail")
         item.setdefault("unit", "")
-        item.setdefault("note", "")
+        item.setdefault("note", item.get("reference_note", ""))
         rows.append(item)
     return rows
 
@@ -436,6 +436,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         if index == 0:
             out.append("  ".join("-" * width for width in widths))
     notes = [f"  {r['figure']}: {r['note']}" for r in rows if r.get("note")]
+    out += ["", "ratio: this project / reference (mail rows: times better than the reference)."]
     if notes:
         out += ["", "notes:", *notes]
     return "\n".join(out)
