@@ -39,7 +39,9 @@ if not hasattr(collections, "Mapping"):  # pragma: no branch - Python >= 3.10
 
 _root_handlers = list(logging.getLogger().handlers)
 from experta import NOT, Fact, KnowledgeEngine, P, Rule  # noqa: E402
+from experta.agenda import Agenda  # noqa: E402
 from experta.fact import InitialFact  # noqa: E402
+from experta.factlist import FactList  # noqa: E402
 from experta.matchers import ReteMatcher  # noqa: E402
 from experta.matchers.rete.check import FactCapture, SameContextCheck, TypeCheck  # noqa: E402
 from experta.matchers.rete.mixins import ChildNode  # noqa: E402
@@ -195,11 +197,17 @@ class _Matcher(ReteMatcher):
         number of questions grows with the number of rules."""
         ruleset = set(ruleset)
         ruleset.add(Rule(InitialFact()))  # experta's dummy rule, for InitialFact's branch
-        rule_facts = {rule: extract_facts(rule) for rule in ruleset}
-        fact_checks = {
-            fact: set(generate_checks(fact))
-            for fact in itertools.chain.from_iterable(rule_facts.values())
-        }
+        rule_facts = [(rule, extract_facts(rule)) for rule in ruleset]
+        # experta's {fact: checks} over every occurrence: the first equal fact stays the
+        # key, the last one's checks the value. The checks of one object are computed once.
+        fact_checks: dict = {}
+        by_object: dict[int, set] = {}
+        for _, facts in rule_facts:
+            for fact in facts:
+                checks = by_object.get(id(fact))
+                if checks is None:
+                    checks = by_object[id(fact)] = set(generate_checks(fact))
+                fact_checks[fact] = checks
         rank = collections.Counter(itertools.chain.from_iterable(fact_checks.values()))
 
         def check_order(check):
@@ -209,16 +217,22 @@ class _Matcher(ReteMatcher):
                 return (-math.inf, hash(check))
             return (rank[check], hash(check))
 
-        def rule_order(rule):
-            facts = rule_facts[rule]
+        def rule_order(pair):
+            facts = pair[1]
             return sum(rank[c] for fact in facts for c in fact_checks[fact]) / len(facts)
 
+        ordered_checks: dict = {}
         children: dict[tuple[int, int], FeatureTesterNode] = {}
         terminals = {}
-        for rule in sorted(ruleset, key=rule_order, reverse=True):
-            for fact in rule_facts[rule]:
+        for _, facts in sorted(rule_facts, key=rule_order, reverse=True):
+            for fact in facts:
+                checks = ordered_checks.get(fact)
+                if checks is None:
+                    checks = ordered_checks[fact] = sorted(
+                        fact_checks[fact], key=check_order, reverse=True
+                    )
                 node = root_node
-                for check in sorted(fact_checks[fact], key=check_order, reverse=True):
+                for check in checks:
                     child = children.get((id(node), id(check)))
                     if child is None:
                         child = children[(id(node), id(check))] = FeatureTesterNode(check)
@@ -320,6 +334,16 @@ class _Engine(KnowledgeEngine):
 
     __matcher__ = _Matcher
     __strategy__ = _Strategy
+
+    def __init__(self) -> None:
+        # KnowledgeEngine.__init__ without its ABC subclass checks of the two classes
+        # above (an issubclass() against an ABC costs ~0.3 ms here, twice per instance).
+        self.running = False
+        self.facts = FactList()
+        self.agenda = Agenda()
+        self.matcher = self.__matcher__(self)
+        self.strategy = self.__strategy__()
+
     _rules: list | None = None
     _deffacts: list | None = None
 
