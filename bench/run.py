@@ -300,37 +300,40 @@ def scaling(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     from diagnose.kb.loader import load
 
     sizes = (100, 300) if ctx["quick"] else (100, 300, 1000)
-    results: dict[int, dict[str, float]] = {}
+    repeat = 3 if ctx["quick"] else 5
+    samples = {
+        size: {"load": [], "compile": [], "network": [], "consultation": []} for size in sizes
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        for size in sizes:
-            kb_dir = kbgen.write_kb(Path(tmp) / f"kb{size}", size)
-            paths = kbgen.paths(size)
-            repeat = (2 if ctx["quick"] else 5) if size < 1000 else 3
-            parts: dict[str, list[float]] = {"load": [], "compile": [], "network": []}
-            times: list[float] = []
-            for _ in range(repeat):
+        kb_dirs = {size: kbgen.write_kb(Path(tmp) / f"kb{size}", size) for size in sizes}
+        # Sizes interleaved round by round, so the machine's drift spreads over all.
+        for _ in range(repeat):
+            for size in sizes:
+                paths, taken = kbgen.paths(size), samples[size]
                 kb = engine_class = None
-                gc.collect()  # every repetition starts from the same heap
+                gc.collect()  # every measurement starts from the same heap
                 t0 = time.perf_counter()
-                kb = load(kb_dir)
+                kb = load(kb_dirs[size])
                 t1 = time.perf_counter()
                 engine_class = compile_kb(kb)
                 t2 = time.perf_counter()
                 engine_class()  # the RETE network: what the first consultation pays for
                 t3 = time.perf_counter()
-                parts["load"].append(t1 - t0)
-                parts["compile"].append(t2 - t1)
-                parts["network"].append(t3 - t2)
+                taken["load"].append(t1 - t0)
+                taken["compile"].append(t2 - t1)
+                taken["network"].append(t3 - t2)
                 # Untimed: the consultations' own engine instance (its network) is built.
                 Consultation(kb, engine_class, asker=_ScriptedAsker(paths[0])).run({})
                 for answers in paths:  # asked one by one, as on a terminal
                     s = time.perf_counter()
                     Consultation(kb, engine_class, asker=_ScriptedAsker(answers)).run({})
-                    times.append(time.perf_counter() - s)
-            del kb, engine_class
-            gc.collect()  # each size starts from the same heap
-            results[size] = {name: statistics.median(values) for name, values in parts.items()}
-            results[size]["consultation"] = statistics.median(times)
+                    taken["consultation"].append(time.perf_counter() - s)
+        del kb, engine_class
+        gc.collect()
+    results = {
+        size: {part: statistics.median(values) for part, values in parts.items()}
+        for size, parts in samples.items()
+    }
     rows = []
     base = sizes[0]
     for size in sizes:
