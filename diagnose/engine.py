@@ -318,8 +318,12 @@ class _Matcher(ReteMatcher):
         return added, removed
 
     def reset(self) -> None:
+        # As fresh as a new instance: a pooled engine serves many consultations, so
+        # activations a conflict set has not handed over yet are dropped too.
         for node in self._nodes:
             node._reset()
+        for conflict_set in self._order:
+            conflict_set.added, conflict_set.removed = set(), set()
         self._dirty.clear()
 
 
