@@ -152,6 +152,8 @@ class Consultation:
         self._given: dict[str, str] = {}
         self._asked: list[tuple[str, str]] = []
         self._ticket_values: dict[str, str] = {}
+        self._by_id: dict[str, Rule] | None = None
+        self._by_article: dict[str, list[Rule]] | None = None
 
     # --- the reasoning loop ------------------------------------------------------
     def run(
@@ -271,7 +273,21 @@ class Consultation:
         )
 
     def _rule(self, rule_id: str) -> Rule:
-        return next(rule for rule in self.kb.rules if rule.id == rule_id)
+        return self._rules_by_id()[rule_id]
+
+    def _rules_by_id(self) -> dict[str, Rule]:
+        # Indexed once per consultation: a linear search per waiting rule made the
+        # reasoning loop quadratic in the number of rules.
+        if self._by_id is None:
+            self._by_id = {rule.id: rule for rule in self.kb.rules}
+        return self._by_id
+
+    def _rules_by_article(self) -> dict[str, list[Rule]]:
+        if self._by_article is None:
+            self._by_article = {}
+            for rule in self.kb.rules:
+                self._by_article.setdefault(rule.article, []).append(rule)
+        return self._by_article
 
     def _fallback_rule(self) -> Rule:
         # Only reached when no rule concludes (a knowledge base without a rule whose
@@ -345,9 +361,7 @@ class Consultation:
             if article.id == chosen.id:
                 continue
             best: tuple[int, int, Considered] | None = None
-            for rule in self.kb.rules:
-                if rule.article != article.id:
-                    continue
+            for rule in self._rules_by_article().get(article.id, ()):
                 progress, reason = 0, ""
                 for progress, condition in enumerate(rule.when):  # noqa: B007
                     value = self._fact(condition.kind, condition.target, answers, checks)

@@ -2,6 +2,9 @@
 
 A knowledge base is compiled once into a ``KnowledgeEngine`` subclass; every
 consultation gets its own instance (experta has no locking: one engine per session).
+Instances are pooled per class and reset between consultations, because building one
+builds its RETE network, the costly part (see ``_Matcher`` for the other costs removed;
+bench/RESULTS.md has the figures).
 
 How the engine reasons (goal-driven, in the style of CLIPS "need" facts): for each
 knowledge-base rule with conditions c1..cn, experta gets
@@ -23,9 +26,14 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+import functools
+import gc
+import itertools
 import logging
+import math
+import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from diagnose.kb.model import Condition, KnowledgeBase
 
@@ -33,7 +41,26 @@ if not hasattr(collections, "Mapping"):  # pragma: no branch - Python >= 3.10
     collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
 
 _root_handlers = list(logging.getLogger().handlers)
-from experta import AND, NOT, Fact, KnowledgeEngine, P, Rule  # noqa: E402
+from experta import NOT, Fact, KnowledgeEngine, P, Rule  # noqa: E402
+from experta.agenda import Agenda  # noqa: E402
+from experta.fact import InitialFact  # noqa: E402
+from experta.factlist import FactList  # noqa: E402
+from experta.matchers import ReteMatcher  # noqa: E402
+from experta.matchers.rete.check import FactCapture, SameContextCheck, TypeCheck  # noqa: E402
+from experta.matchers.rete.mixins import ChildNode  # noqa: E402
+from experta.matchers.rete.nodes import (  # noqa: E402
+    ConflictSetNode,
+    FeatureTesterNode,
+    NotNode,
+    OrdinaryMatchNode,
+)
+from experta.matchers.rete.utils import (  # noqa: E402
+    extract_facts,
+    generate_checks,
+    prepare_rule,
+    wire_rule,
+)
+from experta.strategies import DepthStrategy  # noqa: E402
 
 # Importing experta calls logging.basicConfig(), which adds a stderr handler to the
 # root logger; diagnose configures its own output, so undo that side effect.
@@ -56,9 +83,11 @@ class Conclusion(Fact):
     """rule=<id>, rank=<rule rank>"""
 
 
-@dataclass(frozen=True, order=True)
-class Pending:
-    """A question or check some rule waits on; orders by the rule's rank, then step."""
+class Pending(NamedTuple):
+    """A question or check some rule waits on; orders by the rule's rank, then step.
+
+    A NamedTuple rather than an ordered frozen dataclass: the same fields, order,
+    equality and hash, at a sixth of the cost to define on every start of the CLI."""
 
     rank: int
     step: int
@@ -68,20 +97,292 @@ class Pending:
 
 
 def _matching(condition: Condition):
-    values, negated = condition.values, condition.negated
+    """The pattern of a condition. Equal conditions give equal patterns (a literal, or
+    one shared predicate per distinct test), so experta shares their alpha nodes."""
+    field = "question" if condition.kind == "question" else "check"
+    if len(condition.values) == 1 and not condition.negated:
+        (value,) = condition.values
+        test: object = value  # a literal: experta compares it, no Python call per fact
+    else:
+        test = _predicate(condition.values, condition.negated)
+    key = "value" if condition.kind == "question" else "status"
+    fact_class = Answer if condition.kind == "question" else Measured
+    return fact_class(**{field: condition.target, key: test})
 
-    def test(value: str) -> bool:
-        return (value in values) != negated
 
-    if condition.kind == "question":
-        return Answer(question=condition.target, value=P(test))
-    return Measured(check=condition.target, status=P(test))
+_PREDICATES: dict[tuple[frozenset[str], bool], object] = {}
+
+
+def _predicate(values: frozenset[str], negated: bool):
+    """One P() per (values, negated): experta keys alpha nodes by the predicate's id."""
+    entry = _PREDICATES.get((values, negated))
+    if entry is None:
+
+        def test(value: str) -> bool:
+            return (value in values) != negated
+
+        entry = _PREDICATES[(values, negated)] = P(test)
+    return entry
 
 
 def _absent(condition: Condition):
     if condition.kind == "question":
         return NOT(Answer(question=condition.target))
     return NOT(Measured(check=condition.target))
+
+
+def _is_prepared(rule) -> bool:
+    """A flat conjunction starting with a fact: what experta's prepare_rule returns."""
+    return (
+        type(rule) is Rule
+        and len(rule) > 0
+        and isinstance(rule[0], Fact)
+        and all(isinstance(element, Fact | NOT) for element in rule)
+        and all(isinstance(element[0], Fact) for element in rule if isinstance(element, NOT))
+    )
+
+
+def _unbound(rule):
+    """A copy of ``rule`` not bound to an instance: what prepare_rule's rebuild gives
+    (experta's Rule.__get__ binds the class attribute to the last instance read)."""
+    copy = Rule(*rule, salience=rule.salience)
+    copy.__dict__.update(rule.__dict__)
+    copy._wrapped_self = None
+    copy.__dict__.pop("ke", None)
+    return copy
+
+
+def _wire_flat(rule, alpha_terminals) -> None:
+    """experta's wire_rule() for a flat conjunction of facts and NOT(fact)s: a chain of
+    join nodes (NotNode for a NOT), then the rule's conflict-set node."""
+
+    def alpha(element):
+        return alpha_terminals[element[0] if isinstance(element, NOT) else element]
+
+    current = None
+    for first, second in itertools.pairwise(rule):
+        join = (NotNode if isinstance(second, NOT) else OrdinaryMatchNode)(SameContextCheck())
+        left = alpha(first) if current is None else current
+        right = alpha(second)
+        # add_child() would first scan the parent's children for the new node, which
+        # is quadratic for an alpha node that many rules share; a new node is never there.
+        left.children.append(ChildNode(join, join.activate_left))
+        right.children.append(ChildNode(join, join.activate_right))
+        current = join
+    last = alpha(rule[0]) if current is None else current
+    conflict_set = ConflictSetNode(rule)
+    last.children.append(ChildNode(conflict_set, conflict_set.activate))
+
+
+class _Matcher(ReteMatcher):
+    """experta's RETE matcher, with the same results at a cost that does not grow with
+    the number of rules on every change:
+
+    * ``changes()`` collects activations only from the conflict-set nodes that received
+      a token since the last call (experta polls every rule's node on every change and
+      on every step of ``run()``), in the same order as experta would;
+    * ``reset()`` clears each node's memory once (experta walks every path of the DAG).
+    """
+
+    @staticmethod
+    def prepare_ruleset(engine):
+        # experta rewrites every rule into disjunctive normal form, rebuilding it several
+        # times (each rebuild inspects the action's signature): the most costly part of
+        # building the network. compile_kb writes its rules in that form already.
+        return {
+            _unbound(rule) if _is_prepared(rule) else prepare_rule(rule)
+            for rule in engine.get_rules()
+        }
+
+    @staticmethod
+    def build_alpha_part(ruleset, root_node):
+        """The alpha network as experta builds it (same checks, same order, same node
+        for the same check under the same parent), but finding a parent's child for a
+        check through a dict: experta scans the children, which is quadratic once the
+        number of questions grows with the number of rules."""
+        ruleset = set(ruleset)
+        ruleset.add(Rule(InitialFact()))  # experta's dummy rule, for InitialFact's branch
+        rule_facts = [(rule, extract_facts(rule)) for rule in ruleset]
+        # experta's {fact: checks} over every occurrence: the first equal fact stays the
+        # key, the last one's checks the value. The checks of one object are computed once.
+        fact_checks: dict = {}
+        by_object: dict[int, set] = {}
+        for _, facts in rule_facts:
+            for fact in facts:
+                checks = by_object.get(id(fact))
+                if checks is None:
+                    checks = by_object[id(fact)] = set(generate_checks(fact))
+                fact_checks[fact] = checks
+        rank = collections.Counter(itertools.chain.from_iterable(fact_checks.values()))
+
+        def check_order(check):
+            if isinstance(check, TypeCheck):
+                return (math.inf, hash(check))
+            if isinstance(check, FactCapture):
+                return (-math.inf, hash(check))
+            return (rank[check], hash(check))
+
+        def rule_order(pair):
+            facts = pair[1]
+            return sum(rank[c] for fact in facts for c in fact_checks[fact]) / len(facts)
+
+        ordered_checks: dict = {}
+        children: dict[tuple[int, int], FeatureTesterNode] = {}
+        terminals = {}
+        for _, facts in sorted(rule_facts, key=rule_order, reverse=True):
+            for fact in facts:
+                checks = ordered_checks.get(fact)
+                if checks is None:
+                    checks = ordered_checks[fact] = sorted(
+                        fact_checks[fact], key=check_order, reverse=True
+                    )
+                node = root_node
+                for check in checks:
+                    child = children.get((id(node), id(check)))
+                    if child is None:
+                        child = children[(id(node), id(check))] = FeatureTesterNode(check)
+                        node.children.append(ChildNode(child, child.activate))
+                    node = child
+                terminals[fact] = node
+        return terminals
+
+    @staticmethod
+    def build_beta_part(ruleset, alpha_terminals):
+        # experta's wire_rule() creates fresh singledispatch functions for every rule,
+        # so every rule pays for the dispatch caches again; flat rules are wired here
+        # into the same nodes, in the same way.
+        for rule in ruleset:
+            if _is_prepared(rule):
+                _wire_flat(rule, alpha_terminals)
+            else:
+                wire_rule(rule, alpha_terminals, lhs=rule)
+
+    def build_network(self) -> None:
+        # The network is tens of thousands of long-lived objects and no garbage: with the
+        # cyclic collector on, each full collection during the build walks the whole heap
+        # again, which made the build of 1,000 rules ~1.5x slower per rule than of 100.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            super().build_network()
+            self._index_network()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _index_network(self) -> None:
+        self._dirty: dict[ConflictSetNode, None] = {}
+        order: dict[ConflictSetNode, int] = {}
+        memories: dict[int, object] = {}
+        stack = [self.root_node]
+        while stack:  # depth-first, children in order: experta's order of conflict sets
+            node = stack.pop()
+            if id(node) in memories:
+                continue
+            memories[id(node)] = node
+            if isinstance(node, ConflictSetNode):
+                order[node] = len(order)
+            stack.extend(child.node for child in reversed(node.children))
+        for node in memories.values():
+            for index, child in enumerate(node.children):
+                if isinstance(child.node, ConflictSetNode):
+                    node.children[index] = ChildNode(child.node, self._watch(child.node))
+        self._order = order
+        self._nodes = tuple(memories.values())
+
+    def _watch(self, csn: ConflictSetNode):
+        dirty, activate = self._dirty, csn.activate
+
+        def activate_and_mark(token) -> None:
+            dirty[csn] = None
+            activate(token)
+
+        return activate_and_mark
+
+    def changes(self, adding=None, deleting=None):
+        if deleting is not None:
+            for deleted in deleting:
+                self.root_node.remove(deleted)
+        if adding is not None:
+            for added in adding:
+                self.root_node.add(added)
+        added: list = []
+        removed: list = []
+        if self._dirty:
+            order = self._order
+            for csn in sorted(self._dirty, key=order.__getitem__):
+                c_added, c_removed = csn.get_activations()
+                added.extend(c_added)
+                removed.extend(c_removed)
+            self._dirty.clear()
+        return added, removed
+
+    def reset(self) -> None:
+        # As fresh as a new instance: a pooled engine serves many consultations, so
+        # activations a conflict set has not handed over yet are dropped too.
+        for node in self._nodes:
+            node._reset()
+        for conflict_set in self._order:
+            conflict_set.added, conflict_set.removed = set(), set()
+        self._dirty.clear()
+
+
+class _Strategy(DepthStrategy):
+    """experta's DepthStrategy (its agenda bug included), without the per-call
+    ``lru_cache`` on ``get_key`` that hashes the whole rule for every activation."""
+
+    def get_key(self, activation):
+        facts = sorted((f["__factid__"] for f in activation.facts), reverse=True)
+        return (activation.rule.salience, facts)
+
+
+class _Engine(KnowledgeEngine):
+    """The base of compiled engines: the RETE matcher and strategy above, and the rules
+    and deffacts listed once per class (experta looks them up with
+    ``inspect.getmembers`` on every instance and every ``reset()``)."""
+
+    __matcher__ = _Matcher
+    __strategy__ = _Strategy
+
+    def __init__(self) -> None:
+        # KnowledgeEngine.__init__ without its ABC subclass checks of the two classes
+        # above (an issubclass() against an ABC costs ~0.3 ms here, twice per instance).
+        self.running = False
+        self.facts = FactList()
+        self.agenda = Agenda()
+        self.matcher = self.__matcher__(self)
+        self.strategy = self.__strategy__()
+
+    _rules: list | None = None
+    _deffacts: list | None = None
+
+    def get_rules(self):
+        cls = type(self)
+        if cls.__dict__.get("_rules") is None:
+            cls._rules = super().get_rules()
+        return cls._rules
+
+    def get_deffacts(self):
+        cls = type(self)
+        if cls.__dict__.get("_deffacts") is None:
+            cls._deffacts = super().get_deffacts()
+        return cls._deffacts
+
+
+_ACTION_ARGUMENTS: dict[object, set[str]] = {}
+
+
+def _decorate(rule: Rule, action) -> Rule:
+    """``rule(action)``: what experta's Rule.__call__ does with its action, without
+    inspecting the signature for every rule (all actions share two code objects)."""
+    arguments = _ACTION_ARGUMENTS.get(action.__code__)
+    if arguments is None:
+        rule = rule(action)
+        _ACTION_ARGUMENTS[action.__code__] = set(rule._wrapped_args)
+        return rule
+    rule._wrapped = action
+    rule._wrapped_args = set(arguments)
+    return functools.update_wrapper(rule, action)
 
 
 def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[KnowledgeEngine]:
@@ -95,10 +396,30 @@ def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[Kno
     def add(name: str, patterns: list, action) -> None:
         action.__name__ = name
         weight = next(salience) if distinct_salience else 0
-        attributes[name] = Rule(AND(*patterns) if patterns else AND(), salience=weight)(action)
+        # Written the way experta's prepare_rule() would rewrite it (a flat conjunction
+        # that starts with a fact), so _Matcher can take it as it is.
+        if not patterns or isinstance(patterns[0], NOT):
+            patterns = [InitialFact(), *patterns]
+        attributes[name] = _decorate(Rule(*patterns, salience=weight), action)
+
+    # One pattern object per distinct condition: experta keys its alpha network by the
+    # pattern, so equal conditions of different rules share their nodes.
+    patterns: dict[Condition, object] = {}
+    absent: dict[tuple[str, str], object] = {}
+
+    def matching(condition: Condition):
+        if condition not in patterns:
+            patterns[condition] = _matching(condition)
+        return patterns[condition]
+
+    def missing(condition: Condition):
+        key = (condition.kind, condition.target)
+        if key not in absent:
+            absent[key] = _absent(condition)
+        return absent[key]
 
     for rule in kb.rules:
-        matched = [_matching(condition) for condition in rule.when]
+        matched = [matching(condition) for condition in rule.when]
         for step, condition in enumerate(rule.when):
 
             def need(self, _c=condition, _rank=rule.rank, _step=step, _rule=rule.id):
@@ -106,21 +427,32 @@ def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[Kno
                     Need(kind=_c.kind, target=_c.target, rank=_rank, step=_step, rule=_rule)
                 )
 
-            add(f"need__{rule.id}__{step}", [*matched[:step], _absent(condition)], need)
+            add(f"need__{rule.id}__{step}", [*matched[:step], missing(condition)], need)
 
         def conclude(self, _rule=rule.id, _rank=rule.rank):
             self.declare(Conclusion(rule=_rule, rank=_rank))
 
         add(f"conclude__{rule.id}", matched, conclude)
 
-    return type(f"Engine_{abs(hash(kb.directory)) & 0xFFFF:x}", (KnowledgeEngine,), attributes)
+    return type(f"Engine_{abs(hash(kb.directory)) & 0xFFFF:x}", (_Engine,), attributes)
 
 
 class Reasoner:
     """One consultation's working memory over a compiled engine class."""
 
     def __init__(self, engine_class: type[KnowledgeEngine]) -> None:
-        self._engine = engine_class()
+        # Building an instance builds its RETE network (the costly part), so instances
+        # are pooled per class: a consultation borrows one, resets it, and gives it back
+        # when the Reasoner is collected. One instance is never shared by two reasoners
+        # (list.pop and list.append are atomic, so threads may share a class).
+        pool = engine_class.__dict__.get("_idle")
+        if pool is None:
+            pool = engine_class._idle = []  # on the class, so both go away together
+        try:
+            self._engine = pool.pop()
+        except IndexError:
+            self._engine = engine_class()
+        weakref.finalize(self, pool.append, self._engine)
         self._engine.reset()
 
     def tell_answer(self, question: str, value: str) -> None:

@@ -1,0 +1,507 @@
+"""The benchmark of issue 5: every figure side by side with its reference, in one run.
+
+    python bench/run.py [--quick] [--only PATTERN] [--json PATH]
+
+Run it with the interpreter of the environment diagnose is installed in (its console
+script is looked up beside ``sys.executable``). Figures, each the median of several
+runs, measured in this process's run so that ratios compare like with like:
+
+* start-up: ``diagnose --version`` and ``--help`` against ``python -c "import click"``
+  (wall time of a subprocess, the three interleaved round by round);
+* first question: time until ``diagnose run`` on a pseudo-terminal shows its first
+  question, against ``diagnose --version`` on the same kind of terminal;
+* consultation: a whole scripted ``diagnose run --no-input --format json`` minus
+  ``diagnose --version``;
+* reuse: consultations in one process over every path of the truth table in
+  tests/test_engine.py, reusing the compiled engine class;
+* scaling: generated knowledge bases of 100, 300 and 1,000 rules (bench/kbgen.py):
+  load, compile, building the engine, and a consultation asked question by question
+  (best of the runs, sizes interleaved);
+* mail: the rows of bench/mail_bench.py when it is present (a local DNS server and
+  checkdmarc in its own virtual environment; it is that module's business).
+
+Nothing here uses the network. The table is printed and written as JSON
+(bench/results.json by default) so that runs can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import kbgen  # noqa: E402
+
+FIRST_QUESTION = "1. What are you trying to do?"
+SCRIPTED = ["run", "--no-input", "--format", "json", "-a", "goal=sign-in"]
+SCRIPTED += ["-a", "sign-in-problem=lost-2fa"]
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def diagnose_command() -> list[str]:
+    script = Path(sys.executable).with_name("diagnose")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("diagnose")  # pragma: no cover - an unusual layout
+    return [found] if found else [sys.executable, "-m", "diagnose"]
+
+
+def environment(home: Path) -> dict[str, str]:
+    """A quiet, repeatable environment: no colour, sessions saved in a temp dir."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
+    }
+    env.update(
+        HOME=str(home),
+        DIAGNOSE_STATE_DIR=str(home / "state"),
+        NO_COLOR="1",
+        TERM="xterm",
+        COLUMNS="120",
+        PYTHONDONTWRITEBYTECODE="",
+    )
+    env.setdefault("LANG", "C.UTF-8")
+    return env
+
+
+def interleaved(cases: dict[str, Callable[[], float]], repeat: int, warmup: int = 2):
+    """Run every case ``repeat`` times, one of each per round, and return the samples
+    (seconds) by case: interleaving spreads the machine's drift over all of them."""
+    for _ in range(warmup):
+        for case in cases.values():
+            case()
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeat):
+        for name, case in cases.items():
+            samples[name].append(case())
+    return samples
+
+
+def subprocess_case(args: list[str], env: dict[str, str], check_code: int = 0):
+    def case() -> float:
+        start = time.perf_counter()
+        done = subprocess.run(
+            args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+        )
+        elapsed = time.perf_counter() - start
+        if done.returncode != check_code:
+            raise RuntimeError(f"{args} exited {done.returncode}: {done.stderr.decode()[-500:]}")
+        return elapsed
+
+    return case
+
+
+def pty_case(args: list[str], env: dict[str, str], until: str | None):
+    """Spawn on a pseudo-terminal; seconds until ``until`` is shown (or until exit)."""
+    import pexpect
+
+    def case() -> float:
+        start = time.perf_counter()
+        child = pexpect.spawn(
+            args[0], args[1:], env=env, encoding="utf-8", timeout=30, dimensions=(50, 120)
+        )
+        try:
+            if until is None:
+                child.expect(pexpect.EOF)
+            else:
+                child.expect_exact(until)
+            return time.perf_counter() - start
+        finally:
+            child.close(force=True)
+
+    return case
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def row(
+    figure: str,
+    ours: float | None,
+    reference: float | None,
+    *,
+    unit: str = "ms",
+    ratio: float | None = None,
+    target: str,
+    met: bool | None,
+    group: str,
+    note: str = "",
+) -> dict[str, Any]:
+    if ratio is None and ours is not None and reference:
+        ratio = ours / reference
+    return {
+        "group": group,
+        "figure": figure,
+        "ours": ours,
+        "reference": reference,
+        "unit": unit,
+        "ratio": None if ratio is None else round(ratio, 3),
+        "target": target,
+        "met": met,
+        "note": note,
+    }
+
+
+# --- figures -------------------------------------------------------------------------
+
+
+def startup(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    diagnose, env, repeat = ctx["diagnose"], ctx["env"], ctx["repeat"]
+    samples = interleaved(
+        {
+            "click": subprocess_case([sys.executable, "-c", "import click"], env),
+            "version": subprocess_case([*diagnose, "--version"], env),
+            "help": subprocess_case([*diagnose, "--help"], env),
+            "scripted": subprocess_case([*diagnose, *SCRIPTED], env),
+        },
+        repeat,
+    )
+    median = {name: statistics.median(values) for name, values in samples.items()}
+    ctx["version_median"] = median["version"]
+    click_ms = ms(median["click"])
+    rows = []
+    for name in ("version", "help"):
+        ratio = median[name] / median["click"]
+        rows.append(
+            row(
+                f"start-up: diagnose --{name}",
+                ms(median[name]),
+                click_ms,
+                ratio=ratio,
+                target='<= 1.5 x python -c "import click"',
+                met=ratio <= 1.5,
+                group="startup",
+            )
+        )
+    extra = median["scripted"] - median["version"]
+    rows.append(
+        row(
+            "scripted consultation (whole KB, no live check) minus start-up",
+            ms(extra),
+            ms(median["version"]),
+            unit="ms",
+            ratio=median["scripted"] / median["version"],
+            target="adds <= 50 ms to diagnose --version",
+            met=extra <= 0.050,
+            group="consultation",
+            note=f"whole run {ms(median['scripted'])} ms",
+        )
+    )
+    return rows
+
+
+def first_question(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    diagnose, env = ctx["diagnose"], ctx["env"]
+    repeat = max(5, ctx["repeat"] // 2)
+    samples = interleaved(
+        {
+            "version": pty_case([*diagnose, "--version"], env, None),
+            "first": pty_case([*diagnose, "run"], env, FIRST_QUESTION),
+        },
+        repeat,
+        warmup=1,
+    )
+    first, version = (statistics.median(samples[name]) for name in ("first", "version"))
+    ratio = first / version
+    return [
+        row(
+            "time to the first question of diagnose run (pty)",
+            ms(first),
+            ms(version),
+            ratio=ratio,
+            target="<= 2 x diagnose --version (pty)",
+            met=ratio <= 2,
+            group="first-question",
+        )
+    ]
+
+
+def reuse(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """In-process: compile once, then every truth-table path, many times."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_engine import TRUTH_TABLE  # the tests' own table of every path
+
+    from diagnose.consultation import Consultation
+    from diagnose.engine import engine_for
+    from diagnose.kb.loader import load
+
+    start = time.perf_counter()
+    kb = load()
+    loaded = time.perf_counter()
+    engine_class = engine_for(kb)
+    compiled = time.perf_counter()
+    Consultation(kb, engine_class).run(TRUTH_TABLE[0][0])
+    first = time.perf_counter()
+    rounds = max(3, ctx["repeat"] // 3)
+    per_consultation = []
+    for _ in range(rounds):
+        for answers, article, _rule in TRUTH_TABLE:
+            t0 = time.perf_counter()
+            rec = Consultation(kb, engine_for(kb)).run(answers)
+            per_consultation.append(time.perf_counter() - t0)
+            assert rec.article.id == article
+    median = statistics.median(per_consultation)
+    worst = max(per_consultation)
+    return [
+        row(
+            f"consultation reusing the compiled engine ({len(TRUTH_TABLE)} truth-table paths)",
+            ms(median),
+            5.0,
+            target="<= 5 ms each (median)",
+            met=median <= 0.005,
+            group="reuse",
+            note=(
+                f"max {ms(worst)} ms; in this process: load {ms(loaded - start)} ms, "
+                f"compile {ms(compiled - loaded)} ms, first consultation "
+                f"(engine network built) {ms(first - compiled)} ms"
+            ),
+        )
+    ]
+
+
+class _ScriptedAsker:
+    """Answers each question from a dict, as a person at the terminal would."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+
+    def ask(self, question, context) -> str:
+        return self.answers.get(question.id, "unknown")
+
+    def ask_ticket(self, field):
+        return None
+
+    def checking(self, description, value):
+        return lambda result: None
+
+
+def scaling(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    from diagnose.consultation import Consultation
+    from diagnose.engine import compile_kb
+    from diagnose.kb.loader import load
+
+    sizes = (100, 300) if ctx["quick"] else (100, 300, 1000)
+    repeat = 3 if ctx["quick"] else 5
+    samples = {
+        size: {"load": [], "compile": [], "network": [], "consultation": []} for size in sizes
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        kb_dirs = {size: kbgen.write_kb(Path(tmp) / f"kb{size}", size) for size in sizes}
+        # Sizes interleaved round by round, so the machine's drift spreads over all.
+        for _ in range(repeat):
+            for size in sizes:
+                paths, taken = kbgen.paths(size), samples[size]
+                kb = engine_class = None
+                gc.collect()  # every measurement starts from the same heap
+                t0 = time.perf_counter()
+                kb = load(kb_dirs[size])
+                t1 = time.perf_counter()
+                engine_class = compile_kb(kb)
+                t2 = time.perf_counter()
+                engine_class()  # the RETE network: what the first consultation pays for
+                t3 = time.perf_counter()
+                taken["load"].append(t1 - t0)
+                taken["compile"].append(t2 - t1)
+                taken["network"].append(t3 - t2)
+                # Untimed: the consultations' own engine instance (its network) is built.
+                Consultation(kb, engine_class, asker=_ScriptedAsker(paths[0])).run({})
+                for answers in paths:  # asked one by one, as on a terminal
+                    s = time.perf_counter()
+                    Consultation(kb, engine_class, asker=_ScriptedAsker(answers)).run({})
+                    taken["consultation"].append(time.perf_counter() - s)
+        del kb, engine_class
+        gc.collect()
+    # Best of the runs: these are CPU-bound and short, so on a shared machine the
+    # minimum is the steadiest estimate (the small sizes' medians moved by 2x between runs).
+    results = {
+        size: {part: min(values) for part, values in parts.items()}
+        for size, parts in samples.items()
+    }
+    rows = []
+    base = sizes[0]
+    for size in sizes:
+        r = results[size]
+        rows.append(
+            row(
+                f"{size} rules: consultation asked one by one (best of {repeat})",
+                ms(r["consultation"]),
+                None,
+                target="(figures)",
+                met=None,
+                group="scaling",
+                note=(
+                    f"load {ms(r['load'])} ms, compile {ms(r['compile'])} ms, "
+                    f"network {ms(r['network'])} ms, consultation {ms(r['consultation'])} ms"
+                ),
+            )
+        )
+    for size in sizes[1:]:
+        for part in ("load", "compile", "network", "consultation"):
+            grown = results[size][part] / results[base][part]
+            linear = size / base
+            rows.append(
+                row(
+                    f"{part} cost growth, {base} -> {size} rules",
+                    round(grown, 2),
+                    round(linear, 2),
+                    unit="x",
+                    ratio=grown / linear,
+                    target="<= 1.5 x linear growth",
+                    met=grown / linear <= 1.5,
+                    group="scaling",
+                )
+            )
+    return rows
+
+
+def mail(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    try:
+        import mail_bench
+    except ImportError:
+        return [
+            row(
+                "mail checks",
+                None,
+                None,
+                target="bench/mail_bench.py",
+                met=None,
+                group="mail",
+                note="bench/mail_bench.py is not present in this checkout",
+            )
+        ]
+    rows = []
+    for item in mail_bench.run(ctx["quick"]):
+        item = dict(item)
+        item.setdefault("group", "mail")
+        item.setdefault("unit", "")
+        item.setdefault("note", item.get("reference_note", ""))
+        rows.append(item)
+    return rows
+
+
+GROUPS: dict[str, Callable[[dict[str, Any]], list[dict[str, Any]]]] = {
+    "startup": startup,  # start-up, and the scripted consultation minus start-up
+    "first-question": first_question,
+    "reuse": reuse,
+    "scaling": scaling,
+    "mail": mail,
+}
+
+
+# --- output --------------------------------------------------------------------------
+
+
+def fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        text = f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+    else:
+        text = str(value)
+    return f"{text} {unit}".strip()
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    header = ("figure", "this project", "reference", "ratio", "target", "met")
+    lines = [header]
+    for r in rows:
+        met = {True: "yes", False: "NO", None: "-"}[r.get("met")]
+        unit = r.get("unit", "")
+        lines.append(
+            (
+                str(r["figure"]),
+                fmt(r.get("ours"), unit),
+                fmt(r.get("reference"), unit),
+                fmt(r.get("ratio")),
+                str(r.get("target", "")),
+                met,
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    out = []
+    for index, line in enumerate(lines):
+        out.append(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+        if index == 0:
+            out.append("  ".join("-" * width for width in widths))
+    notes = [f"  {r['figure']}: {r['note']}" for r in rows if r.get("note")]
+    out += ["", "ratio: this project / reference (mail rows: times better than the reference)."]
+    if notes:
+        out += ["", "notes:", *notes]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument(
+        "--only", metavar="PATTERN", help=f"only the groups matching (of {', '.join(GROUPS)})"
+    )
+    parser.add_argument("--json", metavar="PATH", default=str(BENCH / "results.json"))
+    parser.add_argument("--repeat", type=int, help="runs per figure (default 30, quick 8)")
+    args = parser.parse_args(argv)
+
+    groups = [name for name in GROUPS if not args.only or re.search(args.only, name)]
+    if not groups:
+        parser.error(f"--only {args.only!r} matches none of {', '.join(GROUPS)}")
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="diagnose-bench-") as home:
+        ctx: dict[str, Any] = {
+            "quick": args.quick,
+            "repeat": args.repeat or (8 if args.quick else 30),
+            "diagnose": diagnose_command(),
+            "env": environment(Path(home)),
+        }
+        rows: list[dict[str, Any]] = []
+        for name in groups:
+            group_start = time.perf_counter()
+            try:
+                rows += GROUPS[name](ctx)
+            except Exception as error:  # one broken figure must not hide the others
+                failed = row(name, None, None, target="", met=False, group=name, note=repr(error))
+                rows.append({**failed, "error": True})
+            print(f"[{name}: {time.perf_counter() - group_start:.1f} s]", file=sys.stderr)
+
+    command = "python bench/run.py" + "".join(
+        f" {a}" if " " not in a else f" '{a}'" for a in (argv if argv is not None else sys.argv[1:])
+    )
+    print(table(rows))
+    result = {
+        "command": command,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "python": sys.version.split()[0],
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        "quick": args.quick,
+        "repeat": ctx["repeat"],
+        "rows": rows,
+    }
+    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\n{command}: {result['seconds']} s; JSON written to {args.json}", file=sys.stderr)
+    # A missed target is a figure, not a failure; a figure that could not be measured is.
+    return 2 if any(r.get("error") for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
