@@ -385,10 +385,14 @@ def _decorate(rule: Rule, action) -> Rule:
     return functools.update_wrapper(rule, action)
 
 
-def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[KnowledgeEngine]:
+def compile_kb(
+    kb: KnowledgeBase, *, distinct_salience: bool = True, stock: bool = False
+) -> type[KnowledgeEngine]:
     """Compile ``kb`` into a KnowledgeEngine subclass (do this once per knowledge base).
 
-    ``distinct_salience=False`` exists only so the tests can show experta's agenda bug.
+    ``distinct_salience=False`` exists only so the tests can show experta's agenda bug;
+    ``stock=True`` uses experta's own matcher and strategy instead of ``_Matcher`` and
+    ``_Strategy``, so the tests can check that both reach the same facts.
     """
     attributes: dict[str, object] = {}
     salience = iter(range(0, -1_000_000, -1))
@@ -434,7 +438,8 @@ def compile_kb(kb: KnowledgeBase, *, distinct_salience: bool = True) -> type[Kno
 
         add(f"conclude__{rule.id}", matched, conclude)
 
-    return type(f"Engine_{abs(hash(kb.directory)) & 0xFFFF:x}", (_Engine,), attributes)
+    base = KnowledgeEngine if stock else _Engine
+    return type(f"Engine_{abs(hash(kb.directory)) & 0xFFFF:x}", (base,), attributes)
 
 
 class Reasoner:
