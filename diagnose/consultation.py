@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
 
 from diagnose.answers import legal_values
 from diagnose.checks.registry import CHECKS_BY_ID
@@ -20,8 +20,7 @@ from diagnose.exceptions import MissingAnswerError
 from diagnose.kb.model import UNKNOWN, Article, KnowledgeBase, Outcome, Question, Rule, TicketField
 
 
-@dataclass(frozen=True)
-class AskContext:
+class AskContext(NamedTuple):
     """Why a question is asked now: the rules that wait on it (for ``why``)."""
 
     rules: tuple[Rule, ...]
@@ -64,8 +63,7 @@ class Asker(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """How: one condition of the concluding rule and the fact that satisfied it."""
 
     condition: str
@@ -75,8 +73,7 @@ class Evidence:
         return {"condition": self.condition, "fact": self.fact}
 
 
-@dataclass(frozen=True)
-class Considered:
+class Considered(NamedTuple):
     """Why not: another article, and the first condition that ruled it out."""
 
     article: str
@@ -197,7 +194,7 @@ class Consultation:
             reasoner.tell_answer(question_id, value)
 
         def obtain(question_id: str, context: AskContext) -> None:
-            value = self._obtain(question_id, replace(context, number=len(asked) + 1), bool(asked))
+            value = self._obtain(question_id, context._replace(number=len(asked) + 1), bool(asked))
             answers[question_id] = value
             asked.append((question_id, value))
             reasoner.tell_answer(question_id, value)
@@ -302,7 +299,7 @@ class Consultation:
                 f"{question_id}=VALUE ({legal_values(question)}).",
                 question_id,
             )
-        return self.asker.ask(question, replace(context, can_go_back=can_go_back))
+        return self.asker.ask(question, context._replace(can_go_back=can_go_back))
 
     def _measure(self, check_id: str, value: str) -> CheckResult:
         spec = CHECKS_BY_ID[check_id]

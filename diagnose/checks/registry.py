@@ -9,8 +9,7 @@ check is imported lazily: nothing here loads dnspython or phonenumbers until it 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from diagnose.checks.results import CheckResult
 from diagnose.checks.settings import DnsSettings
@@ -29,8 +28,7 @@ class LiveCheck(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class CheckSpec:
+class CheckSpec(NamedTuple):
     """What the knowledge base may know of a check without importing it."""
 
     id: str

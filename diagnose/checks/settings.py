@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class DnsSettings:
+class DnsSettings(NamedTuple):
     """DNS servers to query, as (host, port) pairs; empty means the system resolver.
 
     ``timeout`` is the whole time budget, in seconds, for one domain's lookups.

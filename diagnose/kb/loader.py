@@ -11,7 +11,6 @@ from __future__ import annotations
 import string
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +47,9 @@ def default_rules_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "rules"
 
 
-@dataclass
 class _Problems:
-    items: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.items: list[str] = []
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}")
