@@ -104,3 +104,17 @@ def silent_server() -> Iterator[DnsServer]:
     """A server that receives every query and never answers."""
     with DnsServer(ZONES, fault="timeout") as server:
         yield server
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the parsed-TOML cache of the tests out of the user's ~/.cache."""
+    import os
+
+    previous = os.environ.get("DIAGNOSE_CACHE_DIR")
+    os.environ["DIAGNOSE_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("DIAGNOSE_CACHE_DIR", None)
+    else:
+        os.environ["DIAGNOSE_CACHE_DIR"] = previous

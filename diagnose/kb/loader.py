@@ -9,7 +9,6 @@ defects are collected, each naming the file and the item, before anything is com
 from __future__ import annotations
 
 import string
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from diagnose.kb.model import (
     Rule,
     TicketField,
 )
+from diagnose.kb.tomlcache import read_toml
 from diagnose.secrets import SECRET_NAME
 
 SECTIONS = ("support", "channel", "ticket_field", "question", "article", "check", "rule")
@@ -134,11 +134,11 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
     for path in files:
         shown = str(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = read_toml(path)
         except (OSError, UnicodeDecodeError) as error:
             problems.add(shown, f"cannot be read ({error}).")
             continue
-        except tomllib.TOMLDecodeError as error:
+        except ValueError as error:  # tomllib.TOMLDecodeError (imported only on a cache miss)
             problems.add(shown, f"is not valid TOML: {error}.")
             continue
         for key, value in data.items():
