@@ -7,7 +7,6 @@ typo is a clear usage error (exit 2) naming the question and its legal values.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -100,6 +99,8 @@ def load_file(path: Path | str) -> dict[str, str]:
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise AnswersFileError(f"Cannot read the answers file {path}: {reason}.") from None
+    import tomllib  # here, not at the top: most runs read no answers file
+
     data: Any
     if path.suffix.lower() == ".toml":
         try:

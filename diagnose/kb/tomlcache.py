@@ -12,10 +12,10 @@ back to parsing: the cache can make loading faster, never different.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,15 @@ def read_toml(path: Path) -> dict[str, Any]:
     tomllib.TOMLDecodeError.
     """
     stat = path.stat()
-    key = f"{_FORMAT}\0{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}"
-    entry = cache_dir() / "toml" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".marshal")
+    where = str(path.resolve())
+    key = f"{_FORMAT}\0{where}\0{stat.st_size}\0{stat.st_mtime_ns}"
+    # One entry per file, named by a checksum of its path; the entry holds the whole key,
+    # so a checksum collision or a changed file is a miss, never someone else's data.
+    # (zlib is built in; hashlib would cost more to import than the cache saves.)
+    entry = cache_dir() / "toml" / f"{zlib.crc32(where.encode()):08x}.marshal"
     try:
-        data = marshal.loads(entry.read_bytes())
-        if isinstance(data, dict):
+        stored_key, data = marshal.loads(entry.read_bytes())
+        if stored_key == key and isinstance(data, dict):
             return data
     except (OSError, EOFError, ValueError, TypeError):
         pass
@@ -48,7 +52,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     try:
-        blob = marshal.dumps(data)
+        blob = marshal.dumps((key, data))
         entry.parent.mkdir(parents=True, exist_ok=True)
         partial = entry.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(blob)
