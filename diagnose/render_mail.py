@@ -18,7 +18,6 @@ from typing import Any, TextIO
 import click
 
 from diagnose.checks.results import Status
-from diagnose.checks.settings import DnsSettings
 from diagnose.exceptions import UsageError
 
 MARKS = {
@@ -64,12 +63,6 @@ def render_text(report: Any, color: bool) -> str:
 
 def render_json(report: Any) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False)
-
-
-def dns_settings(nameservers: tuple[str, ...], timeout: float) -> DnsSettings:
-    from diagnose.checks.dnsquery import parse_nameserver
-
-    return DnsSettings(tuple(parse_nameserver(text) for text in nameservers), timeout)
 
 
 def read_lines(path: str) -> Iterator[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from diagnose.commands.mail import dns_options
+from diagnose.commands.options import dns_settings
 
 
 @click.command()
@@ -24,7 +25,7 @@ def email(
     receive mail. Same exit status as `diagnose mail`.
     """
     from diagnose.checks.email import check_emails
-    from diagnose.render_mail import dns_settings, emit, inputs
+    from diagnose.render_mail import emit, inputs
 
     settings = dns_settings(nameservers, timeout)
     names, total = inputs(addresses, from_file, "email address")

@@ -8,37 +8,22 @@ from __future__ import annotations
 
 import click
 
-DEFAULT_TIMEOUT = 5.0
+from diagnose.commands.options import (
+    dns_settings,
+    format_option,
+    nameserver_option,
+    timeout_option,
+)
+
 DEFAULT_CONCURRENCY = 50
 
 
 def dns_options(function: click.decorators.FC) -> click.decorators.FC:
     """The options ``mail`` and ``email`` share."""
     options = [
-        click.option(
-            "--nameserver",
-            "nameservers",
-            multiple=True,
-            metavar="HOST[:PORT]",
-            help="DNS server to query (repeatable; IPv6 as [::1]:5353). "
-            "Default: the system resolver.",
-        ),
-        click.option(
-            "--timeout",
-            type=click.FloatRange(min=0.1, max=600),
-            default=DEFAULT_TIMEOUT,
-            show_default=True,
-            metavar="SECONDS",
-            help="Time budget for all of one domain's lookups.",
-        ),
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(["text", "json"]),
-            default="text",
-            show_default=True,
-            help="text for people; json for JSON Lines, one object per input.",
-        ),
+        nameserver_option,
+        timeout_option,
+        format_option(help="text for people; json for JSON Lines, one object per input."),
         click.option(
             "--from-file",
             metavar="FILE",
@@ -78,7 +63,7 @@ def mail(
     failed but a lookup was undetermined (timeout, SERVFAIL), 2 usage error.
     """
     from diagnose.checks.mail import check_domains
-    from diagnose.render_mail import dns_settings, emit, inputs
+    from diagnose.render_mail import emit, inputs
 
     settings = dns_settings(nameservers, timeout)
     names, total = inputs(domains, from_file, "domain")

@@ -15,14 +15,14 @@ rules_option = click.option(
 )
 
 
-def format_option(default: str = "text"):
+def format_option(default: str = "text", help: str = "Output format."):
     return click.option(
         "--format",
         "output_format",
         type=click.Choice(["text", "json"]),
         default=default,
         show_default=True,
-        help="Output format.",
+        help=help,
     )
 
 
@@ -36,10 +36,11 @@ nameserver_option = click.option(
 
 timeout_option = click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(min=0.1, max=600),
     default=5.0,
     show_default=True,
-    help="Time budget in seconds for one domain's DNS lookups.",
+    metavar="SECONDS",
+    help="Time budget for all of one domain's DNS lookups.",
 )
 
 
