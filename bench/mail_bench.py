@@ -122,14 +122,20 @@ def ensure_checkdmarc() -> Path | None:
 
 
 def timed(args: list[str], stdin: Path | None = None, limit: float = 900) -> tuple[float, int, int]:
-    """Run ``args``; (elapsed seconds, exit code, peak RSS in KiB)."""
+    """Run ``args``; (elapsed seconds, exit code, peak RSS in KiB).
+
+    The peak is the child's own VmHWM, read from /proc while it runs: its ru_maxrss
+    would also count the pages it shared with this (large) process between fork and exec.
+    """
     started = time.perf_counter()
+    peak = 0
     with open(os.devnull, "wb") as sink:
         source = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
         try:
             process = subprocess.Popen(args, stdin=source, stdout=sink, stderr=subprocess.PIPE)
             deadline = started + limit
             while True:
+                peak = max(peak, _high_water_mark(process.pid))
                 pid, status, usage = os.wait4(process.pid, os.WNOHANG)
                 if pid:
                     break
@@ -142,7 +148,19 @@ def timed(args: list[str], stdin: Path | None = None, limit: float = 900) -> tup
         finally:
             if stdin:
                 source.close()  # type: ignore[union-attr]
-    return time.perf_counter() - started, process.returncode, usage.ru_maxrss
+    return time.perf_counter() - started, process.returncode, peak or usage.ru_maxrss
+
+
+def _high_water_mark(pid: int) -> int:
+    """The process's peak resident set since its exec, in KiB (0 if unknown)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 OURS_ONE = """

@@ -101,26 +101,31 @@ def run(
     dns = dns_settings(nameservers, timeout)
 
     interactive = not no_input and sys.stdin.isatty()
-    asker = console = None
-    if interactive or output_format == "text":
-        from diagnose.render import make_console
-
-        # In JSON mode stdout carries only the JSON; the conversation goes to stderr.
-        console = make_console(stderr=output_format == "json")
+    asker = None
     if interactive:
         from diagnose.terminal import TerminalAsker
 
-        asker = TerminalAsker(console)
+        # In JSON mode stdout carries only the JSON; the conversation goes to stderr.
+        asker = TerminalAsker(err=output_format == "json")
         if resume_file:
-            console.print(f"Resuming the consultation saved in {resume_file}.")
+            asker.say(f"Resuming the consultation saved in {resume_file}.")
 
     consultation = Consultation(kb, engine_for(kb), dns=dns, asker=asker)
+    console = None
+
+    def text_console():
+        nonlocal console
+        if console is None:
+            from diagnose.render import make_console  # rich: only once there is text to show
+
+            console = make_console()
+        return console
 
     def show(rec) -> None:
         if output_format == "text":
             from diagnose import render
 
-            render.recommendation(console, rec, explain=explain)
+            render.recommendation(text_console(), rec, explain=explain)
 
     try:
         if not interactive:
@@ -146,7 +151,7 @@ def run(
         ):
             from diagnose import render
 
-            render.explanation(console, rec)
+            render.explanation(text_console(), rec)
     except Interrupted as interrupted:
         path = sessions.save(kb, {**consultation.collected(), **interrupted.partial})
         what = "Input ended" if interrupted.eof else "Stopped"
