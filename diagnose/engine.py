@@ -4,7 +4,7 @@ A knowledge base is compiled once into a ``KnowledgeEngine`` subclass; every
 consultation gets its own instance (experta has no locking: one engine per session).
 Instances are pooled per class and reset between consultations, because building one
 builds its RETE network, the costly part (see ``_Matcher`` for the other costs removed;
-bench/RESULTS.md has the figures).
+README.md, "Performance", has the figures).
 
 How the engine reasons (goal-driven, in the style of CLIPS "need" facts): for each
 knowledge-base rule with conditions c1..cn, experta gets

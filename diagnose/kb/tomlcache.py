@@ -1,7 +1,7 @@
 """Parsed TOML, cached by file identity.
 
 tomllib is pure Python: parsing the shipped knowledge base takes about 7 ms of the
-50 ms a scripted consultation may add to start-up (bench/RESULTS.md). The parsed tables
+50 ms a scripted consultation may add to start-up (README.md, "Performance"). The parsed tables
 of each file are kept in marshal format under ``$DIAGNOSE_CACHE_DIR`` (default
 ``$XDG_CACHE_HOME/diagnose``, else ``~/.cache/diagnose``), keyed by the file's absolute
 path, size and modification time in nanoseconds, as Python keys its own bytecode cache.
