@@ -13,7 +13,7 @@ import importlib
 import click
 
 from diagnose import __version__
-from diagnose.exceptions import EXIT_INTERRUPTED, DiagnoseError
+from diagnose.exceptions import EXIT_INTERRUPTED, DiagnoseError, SessionInterrupted
 
 #: name -> (module, attribute, one-line help). The help is here so that ``--help``
 #: can list the commands without importing them.
@@ -54,6 +54,9 @@ class LazyGroup(click.Group):
         # never a traceback.
         try:
             return super().invoke(ctx)
+        except SessionInterrupted as stopped:  # not an error: the user chose to stop
+            click.echo(f"\ndiagnose: {stopped}", err=True)
+            ctx.exit(stopped.exit_code)
         except DiagnoseError as error:
             click.echo(f"diagnose: error: {error}", err=True)
             ctx.exit(error.exit_code)
