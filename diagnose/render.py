@@ -7,6 +7,7 @@ import os
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
 from diagnose import ticket as tickets
@@ -42,11 +43,17 @@ def recommendation(console: Console, rec: Recommendation, *, explain: bool = Fal
     console.print(Panel(Group(*body), title=title, title_align="left", subtitle=article.id))
     if rec.checks:
         console.print("[bold]Live checks[/]")
+        # A grid keeps long findings wrapped inside their own column.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1)
         for result in rec.checks:
-            console.print(f"  {MARKS[result.status]}  {result.id}: {escape(result.message)}")
+            grid.add_row(f"  {MARKS[result.status]}", f"{result.id}:", escape(result.message))
             for sub in result.details.get("checks", ()) or ():
-                sub_status = Status(sub["status"])
-                console.print(f"      {MARKS[sub_status]}  {sub['id']}: {escape(sub['message'])}")
+                mark = MARKS[Status(sub["status"])]
+                grid.add_row(f"      {mark}", f"{sub['id']}:", escape(sub["message"]))
+        console.print(grid)
     if rec.ticket is not None:
         ticket_block(console, rec.ticket)
     console.print(f"[dim]Because: {escape(rec.rule.rationale)} (rule {rec.rule.id})[/]")
