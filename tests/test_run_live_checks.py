@@ -119,5 +119,5 @@ def test_text_output_shows_checks_and_their_subchecks(cli, dns_server):
         "support-email=ann@nullmx.lab",
     )
     assert result.exit_code == 1
-    assert "✗ fail  mail-domain:" in result.stdout
+    assert "✗ fail mail-domain:" in result.stdout
     assert "null-mx:" in result.stdout
