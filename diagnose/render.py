@@ -6,6 +6,7 @@ import os
 
 from rich.console import Console, Group
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -43,22 +44,28 @@ def recommendation(console: Console, rec: Recommendation, *, explain: bool = Fal
     console.print(Panel(Group(*body), title=title, title_align="left", subtitle=article.id))
     if rec.checks:
         console.print("[bold]Live checks[/]")
-        # A grid keeps long findings wrapped inside their own column.
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True)
-        grid.add_column(no_wrap=True)
-        grid.add_column(ratio=1)
         for result in rec.checks:
-            grid.add_row(f"  {MARKS[result.status]}", f"{result.id}:", escape(result.message))
-            for sub in result.details.get("checks", ()) or ():
-                mark = MARKS[Status(sub["status"])]
-                grid.add_row(f"      {mark}", f"{sub['id']}:", escape(sub["message"]))
-        console.print(grid)
+            console.print(_findings([result.to_dict()], indent=2))
+            subchecks = result.details.get("checks", ()) or ()
+            if subchecks:
+                console.print(_findings(subchecks, indent=6))
     if rec.ticket is not None:
         ticket_block(console, rec.ticket)
     console.print(f"[dim]Because: {escape(rec.rule.rationale)} (rule {rec.rule.id})[/]")
     if explain:
         explanation(console, rec)
+
+
+def _findings(results, indent: int) -> Padding:
+    """Check results as rows of mark, id and finding; long findings wrap inside their
+    own column."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
+    for result in results:
+        grid.add_row(MARKS[Status(result["status"])], f"{result['id']}:", escape(result["message"]))
+    return Padding(grid, (0, 0, 0, indent))
 
 
 def ticket_block(console: Console, ticket) -> None:
