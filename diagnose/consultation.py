@@ -7,7 +7,6 @@ and, where allowed, from an ``Asker`` (the terminal); the result is a frozen
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -326,8 +325,7 @@ class Consultation:
     ) -> tuple[str, ...]:
         facts = _Facts(answers)
         facts.update({check_id: result.message for check_id, result in checks.items()})
-        formatter = string.Formatter()
-        advice = tuple(formatter.vformat(line, (), facts) for line in rule.advice)
+        advice = tuple(line.format_map(facts) for line in rule.advice)
         return advice + article.steps
 
     @staticmethod

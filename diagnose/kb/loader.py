@@ -8,7 +8,7 @@ defects are collected, each naming the file and the item, before anything is com
 
 from __future__ import annotations
 
-import string
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from diagnose.kb.model import (
 )
 from diagnose.kb.tomlcache import read_toml
 from diagnose.secrets import SECRET_NAME
+
+_FIELD = re.compile(r"\{([^{}]*)\}")
 
 SECTIONS = ("support", "channel", "ticket_field", "question", "article", "check", "rule")
 
@@ -354,8 +356,9 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
         )
         advice = r.texts("advice")
         for line in advice:
-            for _, name, _, _ in string.Formatter().parse(line):
-                if name is not None and name not in checks and name not in questions:
+            # str.format fields, as Consultation fills them ("{{" and "}}" are literal).
+            for name in _FIELD.findall(line.replace("{{", "").replace("}}", "")):
+                if name not in checks and name not in questions:
                     r.problems.add(
                         r.where, f"advice names '{{{name}}}', which is no check or question."
                     )
