@@ -13,6 +13,7 @@ from typing import Any
 
 from diagnose.exceptions import AnswerError, AnswersFileError
 from diagnose.kb.model import UNKNOWN, KnowledgeBase, Question, QuestionType
+from diagnose.secrets import refuse_secret
 
 _YES = {"yes", "y", "true"}
 _NO = {"no", "n", "false"}
@@ -66,6 +67,7 @@ def validate(kb: KnowledgeBase, given: Mapping[str, str]) -> dict[str, str]:
     result: dict[str, str] = {}
     for question_id, raw in given.items():
         if question_id in fields:
+            refuse_secret(question_id, str(raw))  # never stored, not even given up front
             result[question_id] = str(raw)
             continue
         question = kb.questions.get(question_id)

@@ -192,6 +192,11 @@ BAD_INPUT = [
         "Cannot read the answers file /nonexistent/answers.json: No such file or directory.",
     ),
     (["--nameserver", "not a server:99999"], "nameserver"),
+    (["-a", "goal=other", "-a", "description=482913"], "That looks like a one-time code"),
+    (
+        ["-a", "goal=other", "-a", "description=my password is hunter2"],
+        "seems to contain a password",
+    ),
 ]
 
 
