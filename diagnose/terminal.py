@@ -50,6 +50,10 @@ class TerminalAsker:
 
     def _read(self, prompt: str) -> str:
         try:
+            if self.err:
+                # input() would write its prompt to stdout, which carries only the JSON.
+                click.echo(prompt, nl=False, err=True)
+                return self.read("")
             return self.read(prompt)
         except KeyboardInterrupt:
             raise Interrupted(eof=False) from None

@@ -347,3 +347,23 @@ def test_live_check_says_what_it_checks_and_spins_when_slow(terminal):
         ask(child, "yes")
         ask(child, "")
         assert finish(child) == 1
+
+
+def test_json_mode_keeps_the_conversation_off_stdout(tmp_path):
+    # stdout to a file, stdin and stderr on the terminal: the file must be pure JSON.
+    out = tmp_path / "out.json"
+    child = pexpect.spawn(
+        "/bin/sh",
+        ["-c", f'"{SCRIPT}" run --format json > "{out}"'],
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "TERM": "xterm", "HOME": str(tmp_path)},
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(50, 200),
+    )
+    ask(child, "1")
+    child.expect_exact("2. What stops you from signing in?")
+    ask(child, "1")
+    child.expect_exact("Did this solve it?")
+    ask(child, "yes")
+    assert finish(child) == 0
+    assert json.loads(out.read_text())["article"] == "forgot-password"
