@@ -367,3 +367,23 @@ def test_json_mode_keeps_the_conversation_off_stdout(tmp_path):
     ask(child, "yes")
     assert finish(child) == 0
     assert json.loads(out.read_text())["article"] == "forgot-password"
+
+
+def test_text_output_to_a_file_keeps_the_questions_on_the_terminal(tmp_path):
+    out = tmp_path / "out.txt"
+    child = pexpect.spawn(
+        "/bin/sh",
+        ["-c", f'"{SCRIPT}" run > "{out}"'],
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "TERM": "xterm", "HOME": str(tmp_path)},
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(50, 200),
+    )
+    child.expect_exact("1. What are you trying to do?")
+    ask(child, "5")
+    ask(child, "channels")
+    child.expect_exact("Type explain")
+    ask(child, "")
+    assert finish(child) == 0
+    text = out.read_text()
+    assert "How to contact support" in text and "What are you trying to do?" not in text

@@ -105,8 +105,9 @@ def run(
     if interactive:
         from diagnose.terminal import TerminalAsker
 
-        # In JSON mode stdout carries only the JSON; the conversation goes to stderr.
-        asker = TerminalAsker(err=output_format == "json")
+        # The conversation goes to stderr when stdout carries the JSON or is redirected:
+        # the person at the terminal still sees the questions, the file gets the result.
+        asker = TerminalAsker(err=output_format == "json" or not sys.stdout.isatty())
         if resume_file:
             asker.say(f"Resuming the consultation saved in {resume_file}.")
 
