@@ -8,7 +8,7 @@ and, where allowed, from an ``Asker`` (the terminal); the result is a frozen
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from diagnose.answers import legal_values
@@ -35,10 +35,9 @@ class Interrupted(Exception):
     ``Consultation.collected()`` it is everything to save, so nothing is lost.
     """
 
-    def __init__(self, *, eof: bool, quit: bool = False) -> None:
+    def __init__(self, *, eof: bool) -> None:
         super().__init__("interrupted")
         self.eof = eof
-        self.quit = quit
         self.partial: dict[str, str] = {}
 
 
@@ -93,7 +92,6 @@ class Recommendation:
     evidence: tuple[Evidence, ...]
     considered: tuple[Considered, ...]
     ticket: Mapping[str, Any] | None = None
-    asked: tuple[str, ...] = field(default=())
 
     @property
     def exit_code(self) -> int:
@@ -233,7 +231,6 @@ class Consultation:
             evidence=self._evidence(rule, answers, checks),
             considered=self._considered(article, rule, answers, checks),
             ticket=ticket,
-            asked=tuple(question_id for question_id, _ in asked),
         )
 
     def unsolved(self, previous: Recommendation, given: Mapping[str, str]) -> Recommendation:
@@ -265,7 +262,6 @@ class Consultation:
             ),
             considered=previous.considered,
             ticket=ticket,
-            asked=previous.asked,
         )
 
     def _rule(self, rule_id: str) -> Rule:

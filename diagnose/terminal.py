@@ -84,7 +84,7 @@ class TerminalAsker:
                 self.say("There is no earlier answer to change.")
                 continue
             if command == "quit":
-                raise Interrupted(eof=False, quit=True)
+                raise Interrupted(eof=False)  # like Ctrl-C: the answers so far are saved
             if command == UNKNOWN:
                 return UNKNOWN
             if question.type is QuestionType.CHOICE and command.isdigit():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,10 +33,15 @@ def terminal(tmp_path):
         "LANG": "C.UTF-8",
     }
 
-    def start(*args: str) -> pexpect.spawn:
+    def start(*args: str, stdout_to: Path | None = None) -> pexpect.spawn:
+        """``stdout_to``: redirect stdout to that file; stdin and stderr stay on the pty."""
+        command, argv = str(SCRIPT), list(args)
+        if stdout_to is not None:
+            line = shlex.join([command, *argv]) + " > " + shlex.quote(str(stdout_to))
+            command, argv = "/bin/sh", ["-c", line]
         child = pexpect.spawn(
-            str(SCRIPT),
-            list(args),
+            command,
+            argv,
             env=env,
             encoding="utf-8",
             timeout=20,
@@ -349,17 +355,10 @@ def test_live_check_says_what_it_checks_and_spins_when_slow(terminal):
         assert finish(child) == 1
 
 
-def test_json_mode_keeps_the_conversation_off_stdout(tmp_path):
+def test_json_mode_keeps_the_conversation_off_stdout(terminal, tmp_path):
     # stdout to a file, stdin and stderr on the terminal: the file must be pure JSON.
     out = tmp_path / "out.json"
-    child = pexpect.spawn(
-        "/bin/sh",
-        ["-c", f'"{SCRIPT}" run --format json > "{out}"'],
-        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "TERM": "xterm", "HOME": str(tmp_path)},
-        encoding="utf-8",
-        timeout=20,
-        dimensions=(50, 200),
-    )
+    child = terminal("run", "--format", "json", stdout_to=out)
     ask(child, "1")
     child.expect_exact("2. What stops you from signing in?")
     ask(child, "1")
@@ -369,16 +368,9 @@ def test_json_mode_keeps_the_conversation_off_stdout(tmp_path):
     assert json.loads(out.read_text())["article"] == "forgot-password"
 
 
-def test_text_output_to_a_file_keeps_the_questions_on_the_terminal(tmp_path):
+def test_text_output_to_a_file_keeps_the_questions_on_the_terminal(terminal, tmp_path):
     out = tmp_path / "out.txt"
-    child = pexpect.spawn(
-        "/bin/sh",
-        ["-c", f'"{SCRIPT}" run > "{out}"'],
-        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "TERM": "xterm", "HOME": str(tmp_path)},
-        encoding="utf-8",
-        timeout=20,
-        dimensions=(50, 200),
-    )
+    child = terminal("run", stdout_to=out)
     child.expect_exact("1. What are you trying to do?")
     ask(child, "5")
     ask(child, "channels")
