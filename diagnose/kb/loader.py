@@ -8,10 +8,11 @@ defects are collected, each naming the file and the item, before anything is com
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from diagnose.checks.registry import CHECKS_BY_ID
 from diagnose.exceptions import KnowledgeBaseError
@@ -32,6 +33,8 @@ from diagnose.kb.model import (
 )
 from diagnose.kb.tomlcache import read_toml
 from diagnose.secrets import SECRET_NAME
+
+E = TypeVar("E", bound=enum.Enum)
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
@@ -96,6 +99,17 @@ class _Reader:
 
     def tables(self, key: str, required: bool = False) -> list[Any]:
         return self._get(key, list, "a list of tables", [], required)
+
+    def one_of(self, key: str, kind: type[E], default: E) -> E:
+        """A field whose value names a member of the enum ``kind``; ``default`` (after
+        recording the problem) when it names none."""
+        name = self.text(key)
+        try:
+            return kind(name)
+        except ValueError:
+            legal = ", ".join(member.value for member in kind)
+            self.problems.add(self.where, f"unknown {key} '{name}' (expected one of {legal}).")
+            return default
 
     def unknown_keys(self, allowed: set[str]) -> None:
         for key in self.table:
@@ -207,13 +221,7 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
     def build_question(r: _Reader, shown: str) -> Question:
         r.unknown_keys({"id", "type", "prompt", "help", "why", "choices"})
         _refuse_secret(r)
-        type_name = r.text("type")
-        try:
-            qtype = QuestionType(type_name)
-        except ValueError:
-            legal = ", ".join(t.value for t in QuestionType)
-            r.problems.add(r.where, f"unknown type '{type_name}' (expected one of {legal}).")
-            qtype = QuestionType.TEXT
+        qtype = r.one_of("type", QuestionType, QuestionType.TEXT)
         choices: list[Choice] = []
         seen: set[str] = set()
         for index, item in enumerate(r.tables("choices", required=qtype is QuestionType.CHOICE)):
@@ -242,13 +250,7 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
     # --- articles ------------------------------------------------------------------
     def build_article(r: _Reader, shown: str) -> Article:
         r.unknown_keys({"id", "title", "outcome", "summary", "steps", "faq", "channel", "ticket"})
-        outcome_name = r.text("outcome")
-        try:
-            outcome = Outcome(outcome_name)
-        except ValueError:
-            legal = ", ".join(o.value for o in Outcome)
-            r.problems.add(r.where, f"unknown outcome '{outcome_name}' (expected one of {legal}).")
-            outcome = Outcome.INFORMATION
+        outcome = r.one_of("outcome", Outcome, Outcome.INFORMATION)
         channel = r.text("channel", required=False) or None
         ticket = r.texts("ticket")
         if outcome is Outcome.ESCALATION and channel is None:
