@@ -13,6 +13,9 @@ from diagnose.exceptions import AnswerError
 
 #: The country calling code the personal account accepts.
 ACCEPTED_COUNTRY_CODE = 7
+#: +7 is shared: Russia and Kazakhstan (+7 6xx and +7 7xx). The FAQ promises
+#: registration for Russian numbers only, so a +7 number elsewhere is its own finding.
+ACCEPTED_REGION = "RU"
 
 
 def parse_phone(value: str):
@@ -53,9 +56,18 @@ class PhoneCountryCheck:
             "country_code": number.country_code,
             "region": region,
         }
-        if number.country_code == ACCEPTED_COUNTRY_CODE:
-            message = f"The number has the +7 country code (region {region}); it can be registered."
+        if number.country_code == ACCEPTED_COUNTRY_CODE and region == ACCEPTED_REGION:
+            message = "The number is a Russian +7 number; it can be registered."
             return CheckResult(self.id, Status.PASS, message, details)
+        if number.country_code == ACCEPTED_COUNTRY_CODE:
+            # Kazakhstan's ranges are +7 6xx and +7 7xx, assigned or not yet.
+            kazakh = region == "KZ" or str(number.national_number)[:1] in {"6", "7"}
+            where = "to Kazakhstan" if kazakh else "to no Russian number range"
+            message = (
+                f"The number has the +7 country code but belongs {where}, not to Russia; "
+                "the personal account promises registration for Russian numbers only."
+            )
+            return CheckResult(self.id, Status.WARN, message, details)
         message = (
             f"The number has the +{number.country_code} country code (region {region}), "
             "not +7; it cannot be registered in the personal account."

@@ -31,6 +31,7 @@ from diagnose.kb.model import (
     Rule,
     TicketField,
 )
+from diagnose.kb.model import TICKET_FIELD_TYPES, TICKET_KEYS
 from diagnose.kb.tomlcache import read_toml
 from diagnose.secrets import SECRET_NAME
 
@@ -207,12 +208,62 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
         r.unknown_keys({"id", "name", "address", "hours"})
         return Channel(r.text("id"), r.text("name"), r.text("address"), r.text("hours"))
 
+    def build_choices(r: _Reader, required: bool) -> tuple[Choice, ...]:
+        choices: list[Choice] = []
+        seen: set[str] = set()
+        for index, item in enumerate(r.tables("choices", required=required)):
+            choice = _Reader(item, f"{r.where}, choice #{index + 1}", r.problems)
+            choice.unknown_keys({"id", "label"})
+            choice_id, label = choice.text("id"), choice.text("label")
+            if choice_id in seen or choice_id == UNKNOWN:
+                why = "is reserved" if choice_id == UNKNOWN else "is a duplicate"
+                r.problems.add(r.where, f"the choice id '{choice_id}' {why}.")
+            seen.add(choice_id)
+            choices.append(Choice(choice_id, label))
+        return tuple(choices)
+
     def build_field(r: _Reader, shown: str) -> TicketField:
-        r.unknown_keys({"id", "prompt", "help", "multiline"})
-        _refuse_secret(r)
-        return TicketField(
-            r.text("id"), r.text("prompt"), r.text("help", required=False), r.flag("multiline")
+        r.unknown_keys(
+            {"id", "prompt", "help", "multiline", "label", "type", "choices", "default_from"}
         )
+        _refuse_secret(r)
+        field_id = r.text("id")
+        if field_id in TICKET_KEYS:
+            r.problems.add(
+                r.where,
+                f"the id '{field_id}' is one of the ticket's own keys "
+                f"({', '.join(sorted(TICKET_KEYS))}); choose another.",
+            )
+        ftype = r.one_of("type", QuestionType, QuestionType.TEXT) if "type" in r.table else None
+        if ftype is not None and ftype not in TICKET_FIELD_TYPES:
+            legal = ", ".join(sorted(TICKET_FIELD_TYPES))
+            r.problems.add(r.where, f"a ticket field's type must be one of {legal}.")
+        ftype = ftype or QuestionType.TEXT
+        choices = build_choices(r, required=ftype is QuestionType.CHOICE)
+        if choices and ftype is not QuestionType.CHOICE:
+            r.problems.add(r.where, f"a ticket field of type '{ftype}' cannot have choices.")
+        multiline = r.flag("multiline")
+        if multiline and ftype is not QuestionType.TEXT:
+            r.problems.add(r.where, "only a text field can be multiline.")
+        return TicketField(
+            id=field_id,
+            prompt=r.text("prompt"),
+            help=r.text("help", required=False),
+            multiline=multiline,
+            label=r.text("label", required=False),
+            type=ftype,
+            choices=choices,
+            default_from=r.text("default_from", required=False),
+            source=shown,
+        )
+
+    def check_field_names(field: TicketField, where: str) -> None:
+        """A field id shares ``--answer``'s namespace with the questions; its default
+        comes from a question."""
+        if field.id in questions:
+            problems.add(where, f"the id '{field.id}' is also a question's id; choose another.")
+        if field.default_from and field.default_from not in questions:
+            problems.add(where, f"default_from names an unknown question '{field.default_from}'.")
 
     channels = collect("channel", build_channel)
     ticket_fields = collect("ticket_field", build_field)
@@ -222,17 +273,7 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
         r.unknown_keys({"id", "type", "prompt", "help", "why", "choices"})
         _refuse_secret(r)
         qtype = r.one_of("type", QuestionType, QuestionType.TEXT)
-        choices: list[Choice] = []
-        seen: set[str] = set()
-        for index, item in enumerate(r.tables("choices", required=qtype is QuestionType.CHOICE)):
-            choice = _Reader(item, f"{r.where}, choice #{index + 1}", r.problems)
-            choice.unknown_keys({"id", "label"})
-            choice_id, label = choice.text("id"), choice.text("label")
-            if choice_id in seen or choice_id == UNKNOWN:
-                why = "is reserved" if choice_id == UNKNOWN else "is a duplicate"
-                r.problems.add(r.where, f"the choice id '{choice_id}' {why}.")
-            seen.add(choice_id)
-            choices.append(Choice(choice_id, label))
+        choices = build_choices(r, required=qtype is QuestionType.CHOICE)
         if choices and qtype is not QuestionType.CHOICE:
             r.problems.add(r.where, f"a question of type '{qtype}' cannot have choices.")
         return Question(
@@ -241,15 +282,33 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
             prompt=r.text("prompt"),
             help=r.text("help", required=False),
             why=r.text("why", required=False),
-            choices=tuple(choices),
+            choices=choices,
             source=shown,
         )
 
     questions = collect("question", build_question)
+    for field in ticket_fields.values():
+        check_field_names(field, f"{field.source}: ticket field '{field.id}'")
 
     # --- articles ------------------------------------------------------------------
+    own_fields: dict[str, str] = {}  # an article's own field id -> the article's place
+
     def build_article(r: _Reader, shown: str) -> Article:
-        r.unknown_keys({"id", "title", "outcome", "summary", "steps", "faq", "channel", "ticket"})
+        r.unknown_keys(
+            {"id", "title", "outcome", "summary", "steps", "faq", "channel", "ticket", "ticket_field"}
+        )
+        fields: list[TicketField] = []
+        for index, table in enumerate(r.tables("ticket_field")):
+            field_id = table.get("id") if isinstance(table, dict) else None
+            where = f"{r.where}, ticket field '{field_id or f'#{index + 1}'}'"
+            field = build_field(_Reader(table, where, r.problems), shown)
+            if field.id in ticket_fields or field.id in own_fields:
+                first = own_fields.get(field.id) or ticket_fields[field.id].source
+                r.problems.add(where, f"duplicate ticket field id (first defined in {first}).")
+                continue
+            check_field_names(field, where)
+            own_fields[field.id] = r.where
+            fields.append(field)
         outcome = r.one_of("outcome", Outcome, Outcome.INFORMATION)
         channel = r.text("channel", required=False) or None
         ticket = r.texts("ticket")
@@ -257,9 +316,14 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
             r.problems.add(r.where, "an escalation must name the support channel to use.")
         if channel is not None and channel not in channels:
             r.problems.add(r.where, f"unknown channel '{channel}'.")
+        mine = {field.id for field in fields}
         for field_id in ticket:
-            if field_id not in ticket_fields:
+            if field_id not in ticket_fields and field_id not in mine:
                 r.problems.add(r.where, f"unknown ticket field '{field_id}'.")
+        for field_id in sorted(mine - set(ticket)):
+            r.problems.add(
+                r.where, f"its ticket field '{field_id}' is not listed in its 'ticket' list."
+            )
         return Article(
             id=r.text("id"),
             title=r.text("title"),
@@ -270,6 +334,7 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
             channel=channel,
             ticket=ticket,
             source=shown,
+            fields=tuple(fields),
         )
 
     articles = collect("article", build_article)

@@ -67,11 +67,52 @@ class Channel(NamedTuple):
     hours: str
 
 
+#: The ticket's own keys in its JSON form (``Ticket.to_dict``); a knowledge base's
+#: ticket field may not take one of these ids (``kb check`` refuses it).
+TICKET_KEYS = frozenset({"subject", "channel", "channels", "fields", "diagnostics"})
+
+#: The types a ticket field may have: free text (one line, or several with
+#: ``multiline``), an email address, yes/no, or one of a few choices.
+TICKET_FIELD_TYPES = frozenset(
+    {QuestionType.TEXT, QuestionType.EMAIL, QuestionType.YESNO, QuestionType.CHOICE}
+)
+
+
 class TicketField(NamedTuple):
+    """What support needs to act without writing back: asked once an escalation is
+    decided, each skippable. ``default_from`` names a question whose answer is offered
+    as the default (the login defaults to the support address given earlier)."""
+
     id: str
     prompt: str
     help: str = ""
     multiline: bool = False
+    label: str = ""
+    type: QuestionType = QuestionType.TEXT
+    choices: tuple[Choice, ...] = ()
+    default_from: str = ""
+    source: str = ""
+
+    @property
+    def title(self) -> str:
+        """The short name shown in the draft: ``label``, else the id in words."""
+        return self.label or self.id.replace("-", " ").replace("_", " ").capitalize()
+
+    @property
+    def values(self) -> tuple[str, ...] | None:
+        """The legal values of a choice or yes/no field; None for free text."""
+        if self.type is QuestionType.CHOICE:
+            return tuple(choice.id for choice in self.choices)
+        if self.type is QuestionType.YESNO:
+            return ("yes", "no")
+        return None
+
+    def shown(self, value: str) -> str:
+        """A value as a person reads it: a choice's label, not its id."""
+        for choice in self.choices:
+            if choice.id == value:
+                return choice.label
+        return value
 
 
 class Article(NamedTuple):
@@ -82,8 +123,9 @@ class Article(NamedTuple):
     steps: tuple[str, ...]
     faq: str = ""
     channel: str | None = None
-    ticket: tuple[str, ...] = ()
+    ticket: tuple[str, ...] = ()  # the ticket fields asked, in order (shared or own)
     source: str = ""
+    fields: tuple[TicketField, ...] = ()  # ticket fields of this article's own
 
 
 class Condition(NamedTuple):
@@ -135,3 +177,15 @@ class KnowledgeBase(NamedTuple):
 
     def channel(self, channel_id: str) -> Channel:
         return next(channel for channel in self.channels if channel.id == channel_id)
+
+    def ticket_fields_for(self, article: Article) -> tuple[TicketField, ...]:
+        """The fields an escalation to ``article`` asks, in its order."""
+        known = {f.id: f for f in (*self.ticket_fields, *article.fields)}
+        return tuple(known[field_id] for field_id in article.ticket if field_id in known)
+
+    def all_ticket_fields(self) -> dict[str, TicketField]:
+        """Every ticket field, shared or an article's own, by id."""
+        fields = {f.id: f for f in self.ticket_fields}
+        for article in self.articles.values():
+            fields.update((f.id, f) for f in article.fields)
+        return fields
