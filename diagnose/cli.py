@@ -50,10 +50,10 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> object:
-        # The one place where a domain error becomes an exit code: one line on stderr,
-        # never a traceback.
+        # The one place where an outcome becomes an exit code: a command returns its
+        # code (or nothing: 0); a domain error is one line on stderr, never a traceback.
         try:
-            return super().invoke(ctx)
+            code = super().invoke(ctx)
         except SessionInterrupted as stopped:  # not an error: the user chose to stop
             click.echo(f"\ndiagnose: {stopped}", err=True)
             ctx.exit(stopped.exit_code)
@@ -63,6 +63,8 @@ class LazyGroup(click.Group):
         except (KeyboardInterrupt, click.exceptions.Abort):
             click.echo("\ndiagnose: interrupted.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        if isinstance(code, int) and code:
+            ctx.exit(code)
         return None
 
 

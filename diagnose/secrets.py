@@ -22,13 +22,16 @@ _CODE_ONLY = re.compile(r"^\s*\d{3}[\s-]?\d{3}\s*$|^\s*\d{4,8}\s*$")
 _PASSWORD_IN_TEXT = re.compile(r"(password|passwd|pwd|пароль)\s*(is|:|=)\s*\S+", re.I)
 
 
-def refuse_secret(field_id: str, value: str) -> None:
-    """Raise SecretRefused when ``value`` (for ``field_id``) looks like a secret."""
+def refuse_secret(field_id: str, value: str, *, bare_codes: bool = True) -> None:
+    """Raise SecretRefused when ``value`` (for ``field_id``) looks like a secret.
+
+    ``bare_codes=False``: a bare number is a legitimate value there (a project named
+    "2024"), so only a code or password named as such is refused."""
     if SECRET_NAME.search(field_id):
         raise SecretRefused(
             f"diagnose does not store '{field_id}': support never needs a password or a code."
         )
-    if _CODE_ONLY.match(value):
+    if bare_codes and _CODE_ONLY.match(value):
         raise SecretRefused(
             "That looks like a one-time code; diagnose never stores one and support never "
             "asks for it. Describe the problem in words instead."

@@ -9,11 +9,12 @@ import sys
 
 import pytest
 
-from diagnose.consultation import AskContext, Consultation
+from diagnose.conversation.machine import Conversation
+from diagnose.conversation.state import State
+from diagnose.conversation.steps import Ask
 from diagnose.engine import Reasoner, compile_kb, engine_for
 from diagnose.exceptions import MissingAnswerError
 from diagnose.kb.loader import load
-from diagnose.kb.model import Question, TicketField
 
 KB = load()
 
@@ -86,7 +87,8 @@ TRUTH_TABLE = [
 
 
 def consult(answers, asker=None):
-    return Consultation(KB, engine_for(KB), asker=asker).run(answers)
+    conversation = Conversation(KB, engine_for(KB), converse=False)
+    return conversation.run(State(given=answers), asker)[1]
 
 
 @pytest.mark.parametrize(("answers", "article", "rule"), TRUTH_TABLE)
@@ -100,24 +102,17 @@ def test_every_article_is_in_the_truth_table():
 
 
 class RecordingAsker:
-    """Answers from a dict and records what was asked, in order."""
+    """Answers from a dict and records the questions asked, in order."""
 
-    def __init__(self, answers, ticket=None):
+    def __init__(self, answers):
         self.answers = answers
-        self.ticket = ticket or {}
         self.asked: list[str] = []
-        self.contexts: list[AskContext] = []
+        self.steps: list[Ask] = []
 
-    def ask(self, question: Question, context: AskContext) -> str:
-        self.asked.append(question.id)
-        self.contexts.append(context)
-        return self.answers[question.id]
-
-    def ask_ticket(self, field: TicketField) -> str | None:
-        return self.ticket.get(field.id)
-
-    def checking(self, description, value):
-        return lambda result: None
+    def __call__(self, step: Ask) -> str:
+        self.asked.append(step.question.id)
+        self.steps.append(step)
+        return self.answers[step.question.id]
 
 
 @pytest.mark.parametrize(("answers", "article", "rule"), TRUTH_TABLE)
@@ -134,7 +129,7 @@ def test_the_first_question_is_about_the_situation_and_says_why():
     asker = RecordingAsker({"goal": "other"})
     consult({}, asker)
     assert asker.asked == ["goal"]
-    waiting = {rule.article for rule in asker.contexts[0].rules}
+    waiting = {rule.article for rule in asker.steps[0].waiting}
     # Every article but the fallback waits on the goal.
     assert waiting >= set(KB.articles) - {"not-found"}
 

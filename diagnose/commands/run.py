@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,7 +19,10 @@ from diagnose.commands.options import (
     rules_option,
     timeout_option,
 )
-from diagnose.exceptions import EXIT_INTERRUPTED, EXIT_USAGE, SessionInterrupted
+from diagnose.exceptions import EXIT_INTERRUPTED, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from diagnose.render.terminal import Stopped
 
 
 @click.command()
@@ -73,7 +80,7 @@ def run(
     rules_dir: str | None,
     nameservers: tuple[str, ...],
     timeout: float,
-) -> None:
+) -> int:
     """Diagnose a problem and recommend what to do.
 
     On a terminal, asks one question at a time. With --answer/--answers and
@@ -83,92 +90,122 @@ def run(
     Exit codes: 0 a recommendation was reached and no live check failed; 1 a live
     check found a problem; 3 a live check could not be completed; 2 bad input.
     """
-    from diagnose import answers as answer_io
-    from diagnose import sessions
-    from diagnose import ticket as tickets
-    from diagnose.consultation import Consultation, Interrupted
+    from diagnose.conversation import answers as answer_io
+    from diagnose.conversation import sessions
+    from diagnose.conversation.machine import Conversation
+    from diagnose.conversation.state import State
     from diagnose.engine import engine_for
     from diagnose.kb.loader import load
 
     kb = load(rules_dir)
-    history = answer_io.validate(kb, answer_io.load_file(resume_file)) if resume_file else {}
-    given: dict[str, str] = answer_io.load_file(answers_file) if answers_file else {}
+    given = answer_io.load_file(answers_file) if answers_file else {}
     given.update(answer_io.parse_options(answer_options))
     given = answer_io.validate(kb, given)
-    # Answers typed in the resumed session stay changeable with `back`; answers given
-    # on the command line or in an answers file are fixed. The latter win.
-    history = {k: v for k, v in history.items() if k not in given}
-    dns = dns_settings(nameservers, timeout)
-
-    interactive = not no_input and sys.stdin.isatty()
-    asker = None
-    if interactive:
-        from diagnose.terminal import TerminalAsker
-
-        # The conversation goes to stderr when stdout carries the JSON or is redirected:
-        # the person at the terminal still sees the questions, the file gets the result.
-        asker = TerminalAsker(err=output_format == "json" or not sys.stdout.isatty())
-        if resume_file:
-            asker.say(f"Resuming the consultation saved in {resume_file}.")
-
-    consultation = Consultation(kb, engine_for(kb), dns=dns, asker=asker)
-    console = None
-
-    def text_console():
-        nonlocal console
-        if console is None:
-            from diagnose.render import make_console  # rich: only once there is text to show
-
-            console = make_console()
-        return console
-
-    def show(rec) -> None:
-        if output_format == "text":
-            from diagnose import render
-
-            render.recommendation(text_console(), rec, explain=explain)
-
-    try:
-        if not interactive:
-            given, history = {**history, **given}, {}
-        rec = consultation.run(given, history)
-        if asker is not None and str(rec.article.outcome) == "resolution":
-            show(rec)
-            if asker.confirm("Did this solve it?") is False:
-                rec = consultation.unsolved(rec, given)
-                show(rec)
-        else:
-            show(rec)
-        if rec.ticket is not None:
-            path = ticket_file or (asker.offer_save() if asker is not None else None)
-            if path:
-                written = tickets.write(rec.ticket, path)
-                click.echo(f"Ticket draft written to {written}.", err=True)
-        if (
-            asker is not None
-            and output_format == "text"
-            and not explain
-            and asker.wants_explanation()
-        ):
-            from diagnose import render
-
-            render.explanation(text_console(), rec)
-    except Interrupted as interrupted:
-        path = sessions.save(kb, {**consultation.collected(), **interrupted.partial})
-        what = "Input ended" if interrupted.eof else "Stopped"
-        error = SessionInterrupted(
-            f"{what} before the consultation finished. Your answers are saved in {path}; "
-            f"continue with: diagnose run --resume {path}"
+    if resume_file:
+        # Answers given now win over the same ids in the session; measurements are
+        # taken again (DNS may have changed since it was saved).
+        state = sessions.load(Path(resume_file)).without_checks()
+        answer_io.validate(kb, state.given)
+        answer_io.validate(
+            kb, {e.id: e.value for e in state.entries if e.kind != "reply" and e.value}
         )
-        error.exit_code = EXIT_USAGE if interrupted.eof else EXIT_INTERRUPTED
-        raise error from None
+        state = state.with_given(given)
+        session_path = Path(resume_file)
+    else:
+        state = State(given=given)
+        session_path = sessions.new_path()
+    interactive = not no_input and sys.stdin.isatty()
+    conversation = Conversation(
+        kb, engine_for(kb), dns=dns_settings(nameservers, timeout), converse=interactive
+    )
+    # The conversation goes to stderr when stdout carries the JSON or is redirected:
+    # the person at the terminal still sees it all, the file gets the result.
+    talk_on_stderr = output_format == "json" or not sys.stdout.isatty()
 
+    if interactive:
+        from diagnose.render.terminal import Stopped, Terminal
+
+        terminal = Terminal(
+            conversation, err=talk_on_stderr, explain=explain, offer_save=ticket_file is None
+        )
+        if resume_file:
+            terminal.say(f"Resuming the consultation saved in {resume_file}.")
+        try:
+            with _signals_stop():
+                state, rec = terminal.run(state)
+        except Stopped as stopped:
+            return _stopped(stopped, session_path, output_format)
+        sessions.finished(session_path)
+        shown = True
+    else:
+        state, rec = conversation.run(state)
+        shown = False
+
+    if rec.ticket is not None and ticket_file:
+        from diagnose.conversation import ticket as tickets
+
+        written = tickets.write(rec.ticket, ticket_file)
+        click.echo(f"Ticket draft written to {written}.", err=True)
+    elif ticket_file:
+        click.echo(
+            f"No ticket draft was written to {ticket_file}: this consultation ended "
+            "without an escalation to support.",
+            err=True,
+        )
     if save_file:
-        saved = sessions.save(kb, consultation.collected(), Path(save_file))
+        saved = sessions.save(state, Path(save_file))
         click.echo(
             f"Answers saved to {saved}; replay with: diagnose run --answers {saved} --no-input",
             err=True,
         )
     if output_format == "json":
         click.echo(json.dumps(rec.to_dict(), indent=2, ensure_ascii=False))
-    sys.exit(rec.exit_code)
+    elif not shown or talk_on_stderr:
+        from diagnose.render import text
+
+        text.recommendation(text.make_console(), rec, explain=explain)
+    elif explain:
+        from diagnose.render import text
+
+        text.explanation(text.make_console(), rec)
+    return rec.exit_code
+
+
+def _stopped(stopped: Stopped, path: Path, output_format: str) -> int:
+    """Save what was said and say how to go on; the exit code says why it stopped."""
+    from diagnose.conversation import sessions
+
+    saved = sessions.save(stopped.state, path)
+    resume = f"continue with: diagnose run --resume {saved}"
+    if stopped.shown is not None:
+        # The recommendation was on the screen: it stands, and so does its exit code.
+        click.echo(
+            f"\ndiagnose: stopped. The recommendation above stands; what you typed since "
+            f"is saved in {saved}; {resume}",
+            err=True,
+        )
+        if output_format == "json":
+            click.echo(json.dumps(stopped.shown.to_dict(), indent=2, ensure_ascii=False))
+        return stopped.shown.exit_code
+    what = "Input ended" if stopped.eof else "Stopped"
+    click.echo(
+        f"\ndiagnose: {what} before the consultation finished. Your answers are saved "
+        f"in {saved}; {resume}",
+        err=True,
+    )
+    return EXIT_USAGE if stopped.eof else EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def _signals_stop() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop a consultation as Ctrl-C does: what was said is saved."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -18,6 +18,8 @@ from diagnose.checks.registry import CHECKS_BY_ID
 from diagnose.exceptions import KnowledgeBaseError
 from diagnose.kb.model import (
     CHECK_STATUSES,
+    TICKET_FIELD_TYPES,
+    TICKET_KEYS,
     UNKNOWN,
     Article,
     Channel,
@@ -31,7 +33,6 @@ from diagnose.kb.model import (
     Rule,
     TicketField,
 )
-from diagnose.kb.model import TICKET_FIELD_TYPES, TICKET_KEYS
 from diagnose.kb.tomlcache import read_toml
 from diagnose.secrets import SECRET_NAME
 
@@ -295,7 +296,17 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
 
     def build_article(r: _Reader, shown: str) -> Article:
         r.unknown_keys(
-            {"id", "title", "outcome", "summary", "steps", "faq", "channel", "ticket", "ticket_field"}
+            {
+                "id",
+                "title",
+                "outcome",
+                "summary",
+                "steps",
+                "faq",
+                "channel",
+                "ticket",
+                "ticket_field",
+            }
         )
         fields: list[TicketField] = []
         for index, table in enumerate(r.tables("ticket_field")):

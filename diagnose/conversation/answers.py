@@ -11,12 +11,59 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from diagnose.exceptions import AnswerError, AnswersFileError
-from diagnose.kb.model import UNKNOWN, KnowledgeBase, Question, QuestionType
+from diagnose.exceptions import AnswerError, AnswersFileError, MissingAnswerError
+from diagnose.kb.model import UNKNOWN, KnowledgeBase, Question, QuestionType, TicketField
 from diagnose.secrets import refuse_secret
 
 _YES = {"yes", "y", "true"}
 _NO = {"no", "n", "false"}
+
+
+def missing_answer(question: Question) -> MissingAnswerError:
+    return MissingAnswerError(
+        f"The question '{question.id}' needs an answer: give --answer "
+        f"{question.id}=VALUE ({legal_values(question)}).",
+        question.id,
+    )
+
+
+def parse_yes_no(raw: str) -> str:
+    """``yes`` or ``no``; nothing else (no silent default: Enter is not an answer)."""
+    lowered = raw.strip().lower()
+    if lowered in _YES:
+        return "yes"
+    if lowered in _NO:
+        return "no"
+    raise AnswerError("Please answer yes or no.")
+
+
+def parse_field(field: TicketField, raw: str) -> str:
+    """A ticket field's value, normalized; AnswerError (or SecretRefused, a kind of
+    it) with a sentence when it cannot be one."""
+    text = raw.strip()
+    if field.type is QuestionType.YESNO:
+        try:
+            return parse_yes_no(text)
+        except AnswerError:
+            raise AnswerError(f"'{text}' is not yes or no.") from None
+    if field.type is QuestionType.CHOICE:
+        lowered = text.lower()
+        for number, choice in enumerate(field.choices, start=1):
+            if lowered in {choice.id, str(number)}:
+                return choice.id
+        legal = ", ".join(f"{n}={c.id}" for n, c in enumerate(field.choices, start=1))
+        raise AnswerError(f"'{text}' is not one of the answers: {legal}.")
+    if field.type is QuestionType.EMAIL and not _looks_like_address(text):
+        raise AnswerError(f"'{text}' does not look like an email address (name@example.com).")
+    # In a one-line field a bare number is a value (a project named "2024", "64" vCPU);
+    # in a free-text description it is a one-time code pasted by mistake.
+    refuse_secret(field.id, text, bare_codes=field.multiline)
+    return text
+
+
+def _looks_like_address(text: str) -> bool:
+    local, at, domain = text.rpartition("@")
+    return bool(at and local and "." in domain.strip(".") and not any(c.isspace() for c in text))
 
 
 def legal_values(question: Question) -> str:
@@ -55,6 +102,8 @@ def parse_answer(question: Question, raw: str) -> str:
         from diagnose.checks.phone import parse_phone
 
         parse_phone(text)  # a number that is no phone number is re-asked, not measured
+    if question.type is QuestionType.TEXT:
+        refuse_secret(question.id, text, bare_codes=False)  # a custom KB's free text
     return text
 
 
@@ -63,12 +112,12 @@ def validate(kb: KnowledgeBase, given: Mapping[str, str]) -> dict[str, str]:
 
     Ticket fields (login, project, description) may be given too; they are free text.
     """
-    fields = {field.id for field in kb.ticket_fields}
+    fields = kb.all_ticket_fields()
     result: dict[str, str] = {}
     for question_id, raw in given.items():
         if question_id in fields:
-            refuse_secret(question_id, str(raw))  # never stored, not even given up front
-            result[question_id] = str(raw)
+            # Never stored, not even given up front; checked as if typed at its prompt.
+            result[question_id] = parse_field(fields[question_id], str(raw))
             continue
         question = kb.questions.get(question_id)
         if question is None:
@@ -92,8 +141,9 @@ def parse_options(options: Iterable[str]) -> dict[str, str]:
 def load_file(path: Path | str) -> dict[str, str]:
     """Read answers from a JSON or TOML file: ``{"goal": "sign-in", ...}``.
 
-    A saved session (``diagnose run`` writes one on Ctrl-C) is accepted too: its
-    ``answers`` table is used, so a recorded consultation can be replayed in CI.
+    A saved session (``diagnose run`` writes one on Ctrl-C, ``--save`` on request) is
+    accepted too: its answers and ticket values are used, so a recorded consultation
+    can be replayed in CI.
     """
     path = Path(path)
     try:
@@ -123,9 +173,16 @@ def load_file(path: Path | str) -> dict[str, str]:
                 raise AnswersFileError(
                     f"The answers file {path} is neither valid JSON nor valid TOML."
                 ) from None
-    if isinstance(data, dict) and isinstance(data.get("answers"), dict):
-        extra = data.get("ticket")
-        data = {**data["answers"], **(extra if isinstance(extra, dict) else {})}
+    if isinstance(data, dict) and "diagnose_session" in data:
+        # A saved session: everything given and typed in it (skipped fields stay out).
+        from diagnose.conversation.state import State, StateError
+
+        try:
+            state = State.from_json(data)
+        except StateError as error:
+            raise AnswersFileError(f"The file {path} is not a saved session: {error}") from None
+        data = dict(state.given)
+        data.update({e.id: e.value for e in state.entries if e.kind != "reply" and e.value})
     if not isinstance(data, dict):
         raise AnswersFileError(
             f"The answers file {path} must hold an object of question ids to answers."

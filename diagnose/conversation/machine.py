@@ -1,0 +1,316 @@
+"""The consultation as a step machine: state in, next step out.
+
+``Conversation.next(state)`` replays the state through the engine (a few milliseconds:
+the compiled engine is pooled) and returns the one step that comes next: a question, a
+live check to run, the confirmation after an article, a ticket field, the draft to
+review, or the end. ``Conversation.answer(state, step, text)`` turns what the person
+typed at that step into the next state, or raises AnswerError with a sentence to show.
+Nothing here prints, reads a terminal or keeps state between calls, so the terminal, a
+web page and an HTTP API drive the same conversation.
+
+With ``converse=False`` (scripted runs: ``--no-input``, an API) nothing is confirmed or
+reviewed: the recommendation is the end, and ticket fields not given are left empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from diagnose.checks.registry import CHECKS_BY_ID
+from diagnose.checks.results import CheckResult, Status
+from diagnose.checks.settings import DnsSettings
+from diagnose.conversation import reasoning
+from diagnose.conversation.answers import parse_answer, parse_field, parse_yes_no
+from diagnose.conversation.reasoning import Evidence, Recommendation
+from diagnose.conversation.state import State
+from diagnose.conversation.steps import Ask, AskField, Confirm, Done, Measure, Review, Step
+from diagnose.conversation.ticket import Ticket, TicketValue
+from diagnose.exceptions import AnswerError
+from diagnose.kb.model import (
+    UNKNOWN,
+    KnowledgeBase,
+    Outcome,
+    Question,
+    QuestionType,
+    Rule,
+    TicketField,
+)
+
+#: Question types whose answer a live check measures and a person can mistype.
+_CORRECTABLE = frozenset({QuestionType.EMAIL, QuestionType.PHONE, QuestionType.DOMAIN})
+
+
+class Conversation:
+    """One knowledge base's consultations (stateless: many states may share it)."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        engine_class: type,  # engine.engine_for(kb): a compiled experta engine class
+        *,
+        dns: DnsSettings | None = None,
+        converse: bool = True,
+    ) -> None:
+        self.kb = kb
+        self.engine_class = engine_class
+        self.dns = dns or DnsSettings()
+        self.converse = converse
+        self._rules = {rule.id: rule for rule in kb.rules}
+        self._by_article: dict[str, list[Rule]] = {}
+        for rule in kb.rules:
+            self._by_article.setdefault(rule.article, []).append(rule)
+
+    # --- the next step -------------------------------------------------------------
+    def next(self, state: State) -> Step:
+        diagnosis = self._diagnose(state)
+        if not isinstance(diagnosis, Recommendation):
+            return diagnosis
+        return self._after(state, diagnosis)
+
+    def _diagnose(self, state: State) -> Ask | Measure | Recommendation:
+        from diagnose.engine import Reasoner
+
+        answers = state.answers(self.kb.questions)
+        checks: dict[str, CheckResult] = {}
+        reasoner = Reasoner(self.engine_class)
+        for question_id, value in answers.items():
+            reasoner.tell_answer(question_id, value)
+        while True:
+            best, pending = reasoner.think()
+            if not pending:
+                break
+            need = pending[0]
+            waiting = tuple(
+                self._rules[p.rule]
+                for p in pending
+                if (p.kind, p.target) == (need.kind, need.target)
+            )
+            ask = Ask(
+                self.kb.questions[need.target]
+                if need.kind == "question"
+                else self.kb.questions[self.kb.checks[need.target].input],
+                number=state.typed_answers() + 1,
+                waiting=waiting,
+                check=None if need.kind == "question" else need.target,
+                can_go_back=state.can_go_back,
+            )
+            if need.kind == "question" or ask.question.id not in answers:
+                return ask
+            value = answers[ask.question.id]
+            spec = CHECKS_BY_ID[need.target]
+            if value == UNKNOWN:
+                result: CheckResult | None = CheckResult(
+                    need.target, Status.SKIP, f"Not checked: {spec.description} is unknown."
+                )
+            else:
+                result = state.check_result(need.target, value)
+            if result is None:
+                return Measure(need.target, spec.description, value, state.can_go_back)
+            checks[need.target] = result
+            reasoner.tell_check(need.target, str(result.status))
+        rule = self._rules[best] if best is not None else self._fallback_rule()
+        article = self.kb.articles[rule.article]
+        return Recommendation(
+            article=article,
+            rule=rule,
+            steps=reasoning.advice_steps(rule, article, answers, checks),
+            answers=dict(answers),
+            checks=tuple(checks.values()),
+            evidence=reasoning.evidence(rule, answers, checks),
+            considered=reasoning.considered(
+                self.kb, self._by_article, article, rule, answers, checks
+            ),
+        )
+
+    def _after(self, state: State, rec: Recommendation) -> Step:
+        """What follows a diagnosis: the confirmation, the ticket, the review, the end."""
+        if rec.article.outcome is not Outcome.ESCALATION:
+            helped = state.reply(Confirm.reply)
+            if helped is None:
+                if not self.converse:
+                    return Done(rec)
+                return Confirm(rec, self._correctable(rec), state.can_go_back)
+            if helped == "yes":
+                return Done(rec)
+            rec = self.unsolved(rec)
+        fields = self.kb.ticket_fields_for(rec.article)
+        values: dict[str, str | None] = {
+            f.id: state.given[f.id] for f in fields if f.id in state.given
+        }
+        values.update(state.ticket_values())
+        for index, field in enumerate(fields):
+            if field.id not in values and self.converse:
+                return AskField(rec, field, index, len(fields), self._default(field, rec))
+        rec = rec.with_ticket(self._ticket(rec, fields, values))
+        if not self.converse:
+            return Done(rec)
+        last = state.entries[-1] if state.entries else None
+        if last is not None and last.kind == "reply" and last.id == Review.reply:
+            if last.value and last.value.startswith("edit:"):
+                field_id = last.value.removeprefix("edit:")
+                for index, field in enumerate(fields):
+                    if field.id == field_id:
+                        return AskField(
+                            rec, field, index, len(fields), current=values.get(field_id)
+                        )
+            if last.value == "ok":
+                return Done(rec)
+        return Review(rec)
+
+    # --- measuring ----------------------------------------------------------------
+    def measure(self, step: Measure) -> CheckResult:
+        """Run the live check of ``step`` (blocking, bounded by the DNS settings)."""
+        return CHECKS_BY_ID[step.check].load().run(step.value, self.dns)
+
+    # --- what the person typed --------------------------------------------------------
+    def answer(self, state: State, step: Step, text: str) -> State:
+        """The state after ``text`` was typed at ``step``; AnswerError when it is not an
+        answer there. Front ends handle the words help, why, back and quit themselves
+        (``back`` is ``state.back()``)."""
+        if isinstance(step, Ask):
+            return state.add("answer", step.question.id, parse_answer(step.question, text))
+        if isinstance(step, Confirm):
+            try:
+                return state.add("reply", Confirm.reply, parse_yes_no(text))
+            except AnswerError:
+                question = step.correctable
+                if question is None or not text.strip():
+                    raise
+                try:
+                    corrected = parse_answer(question, text)
+                except AnswerError:
+                    corrected = UNKNOWN
+                if corrected == UNKNOWN or not _looks_like(question.type, corrected):
+                    raise
+                return state.reanswer(question.id, corrected)
+        if isinstance(step, AskField):
+            stripped = text.strip()
+            if not stripped and step.default:
+                stripped = step.default
+            if not stripped or stripped.lower() == UNKNOWN:
+                return state.add("ticket", step.field.id, None)
+            return state.add("ticket", step.field.id, parse_field(step.field, text))
+        if isinstance(step, Review):
+            choice = text.strip().lower()
+            if choice in {"", "ok", "yes", "y", "send", "done"}:
+                return state.add("reply", Review.reply, "ok")
+            fields = step.recommendation.ticket.values if step.recommendation.ticket else ()
+            for number, item in enumerate(fields, start=1):
+                if choice in {str(number), item.field.id}:
+                    return state.add("reply", Review.reply, f"edit:{item.field.id}")
+            raise AnswerError(
+                f"'{text.strip()}' is not a field of the draft: type its number "
+                f"(1-{len(fields)}) to change it, or press Enter to keep the draft."
+            )
+        raise AnswerError("Nothing is asked at this step.")
+
+    # --- escalations ------------------------------------------------------------------
+    def unsolved(self, previous: Recommendation) -> Recommendation:
+        """The person says an article did not help: escalate to support naming it. They
+        never read "no FAQ entry matches" after one did."""
+        fallback = self.kb.articles[self.kb.fallback]
+        how = (
+            "the answer did not help"
+            if previous.article.outcome is Outcome.INFORMATION
+            else "the steps did not help"
+        )
+        article = fallback._replace(
+            title=f"{previous.article.title}: {how}",
+            summary=(
+                f"You tried “{previous.article.title}” and it did not solve the problem, "
+                "so support should look at your case."
+            ),
+        )
+        rule = Rule(
+            "resolution-did-not-help",
+            fallback.id,
+            f"The article '{previous.article.id}' did not solve the problem, so support should look at it.",
+            (),
+        )
+        return Recommendation(
+            article=article,
+            rule=rule,
+            steps=fallback.steps,
+            answers=previous.answers,
+            checks=previous.checks,
+            evidence=(
+                *previous.evidence,
+                Evidence(
+                    f"the article {previous.article.id} was tried",
+                    "you said it did not solve the problem",
+                ),
+            ),
+            considered=previous.considered,
+            tried=previous.article,
+        )
+
+    def _ticket(
+        self, rec: Recommendation, fields: tuple[TicketField, ...], values: dict[str, str | None]
+    ) -> Ticket:
+        article = rec.article
+        channel = self.kb.channel(article.channel) if article.channel else self.kb.channels[0]
+        return Ticket(
+            subject=article.title,
+            channel=channel,
+            channels=self.kb.channels,
+            values=tuple(TicketValue(f, values.get(f.id)) for f in fields),
+            article=article.id,
+            answers=tuple(rec.answers.items()),
+            checks=rec.checks,
+            tried=rec.tried.id if rec.tried else None,
+        )
+
+    def _default(self, field: TicketField, rec: Recommendation) -> str | None:
+        if not field.default_from:
+            return None
+        value = rec.answers.get(field.default_from)
+        if value is None or value == UNKNOWN:
+            return None
+        try:
+            return parse_field(field, value)
+        except AnswerError:
+            return None
+
+    def _correctable(self, rec: Recommendation) -> Question | None:
+        for result in rec.checks:
+            binding = self.kb.checks.get(result.id)
+            if result.status is Status.FAIL and binding is not None:
+                question = self.kb.questions[binding.input]
+                if question.type in _CORRECTABLE:
+                    return question
+        return None
+
+    def _fallback_rule(self) -> Rule:
+        # Only reached when no rule concludes (a knowledge base without a rule whose
+        # conditions are empty): recommend the fallback article all the same.
+        return Rule("fallback", self.kb.fallback, "No rule applies to what is known.", ())
+
+    # --- driving it without a person ----------------------------------------------------
+    def run(
+        self, state: State, answer: Callable[[Ask], str] | None = None
+    ) -> tuple[State, Recommendation]:
+        """Step to the end, measuring live checks and asking ``answer`` for questions
+        (MissingAnswerError without it). For scripted runs, tests and benchmarks."""
+        from diagnose.conversation.answers import missing_answer
+
+        while True:
+            step = self.next(state)
+            if isinstance(step, Done):
+                return state, step.recommendation
+            if isinstance(step, Measure):
+                state = state.measured(step.check, step.value, self.measure(step))
+            elif isinstance(step, Ask):
+                if answer is None:
+                    raise missing_answer(step.question)
+                state = self.answer(state, step, answer(step))
+            else:  # pragma: no cover - a scripted conversation confirms nothing
+                raise AssertionError(f"a scripted consultation reached {step.kind}")
+
+
+def _looks_like(qtype: QuestionType, value: str) -> bool:
+    """Is a reply at "Did this solve it?" a corrected answer rather than a typo of no?"""
+    if qtype is QuestionType.EMAIL:
+        return "@" in value
+    if qtype is QuestionType.DOMAIN:
+        return "." in value
+    return True  # a phone number: parse_answer already checked it is one

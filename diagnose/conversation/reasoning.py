@@ -1,0 +1,171 @@
+"""What a recommendation says and why: the frozen result, its evidence (how) and the
+other articles with the first condition that ruled each out (why not)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+from diagnose.checks.results import CheckResult, exit_code_for
+from diagnose.conversation.ticket import Ticket
+from diagnose.kb.model import Article, KnowledgeBase, Rule
+
+_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+class Evidence(NamedTuple):
+    """How: one condition of the concluding rule and the fact that satisfied it."""
+
+    condition: str
+    fact: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"condition": self.condition, "fact": self.fact}
+
+
+class Considered(NamedTuple):
+    """Why not: another article, and the first condition that ruled it out."""
+
+    article: str
+    rule: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"article": self.article, "rule": self.rule, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    article: Article
+    rule: Rule
+    steps: tuple[str, ...]
+    answers: Mapping[str, str]
+    checks: tuple[CheckResult, ...]
+    evidence: tuple[Evidence, ...]
+    considered: tuple[Considered, ...]
+    ticket: Ticket | None = None
+    tried: Article | None = None  # the article whose steps the person said did not help
+
+    @property
+    def exit_code(self) -> int:
+        """0, or 1 when a live check found a problem, or 3 when one was undetermined."""
+        return exit_code_for(result.status for result in self.checks)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Tells two recommendations apart for a front end (show an article once)."""
+        return (self.article.id, self.rule.id, self.tried.id if self.tried else "")
+
+    def with_ticket(self, ticket: Ticket) -> Recommendation:
+        return replace(self, ticket=ticket)
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "article": self.article.id,
+            "outcome": str(self.article.outcome),
+            "title": self.article.title,
+            "summary": self.article.summary,
+            "steps": list(self.steps),
+            "rule": self.rule.id,
+            "answers": dict(self.answers),
+            "checks": [result.to_dict() for result in self.checks],
+            "evidence": {
+                "rule": self.rule.id,
+                "rationale": self.rule.rationale,
+                "conditions": [item.to_dict() for item in self.evidence],
+            },
+            "considered": [item.to_dict() for item in self.considered],
+        }
+        if self.tried is not None:
+            data["tried"] = self.tried.id
+        if self.ticket is not None:
+            data["ticket"] = self.ticket.to_dict()
+        return data
+
+
+def fill(template: str, facts: Mapping[str, str]) -> str:
+    """An advice line with {ID} replaced by that answer or check finding; unknown ids
+    stay as written (a regex, not str.format: no string module at start-up)."""
+    return _FIELD.sub(lambda m: facts.get(m.group(1), m.group(0)), template)
+
+
+def advice_steps(
+    rule: Rule, article: Article, answers: Mapping[str, str], checks: Mapping[str, CheckResult]
+) -> tuple[str, ...]:
+    facts = dict(answers)
+    facts.update({check_id: result.message for check_id, result in checks.items()})
+    # "{{" and "}}" are literal braces, as in the knowledge base's documentation.
+    advice = tuple(
+        fill(line.replace("{{", "\0").replace("}}", "\1"), facts)
+        .replace("\0", "{")
+        .replace("\1", "}")
+        for line in rule.advice
+    )
+    return advice + article.steps
+
+
+def _fact(
+    kind: str, target: str, answers: Mapping[str, str], checks: Mapping[str, CheckResult]
+) -> str | None:
+    if kind == "question":
+        return answers.get(target)
+    result = checks.get(target)
+    return None if result is None else str(result.status)
+
+
+def evidence(
+    rule: Rule, answers: Mapping[str, str], checks: Mapping[str, CheckResult]
+) -> tuple[Evidence, ...]:
+    items = []
+    for condition in rule.when:
+        value = _fact(condition.kind, condition.target, answers, checks)
+        if condition.kind == "question":
+            fact = f"you answered {condition.target} = {value}"
+        else:
+            fact = (
+                f"the live check {condition.target} gave {value}: "
+                f"{checks[condition.target].message}"
+            )
+        items.append(Evidence(condition.describe(), fact))
+    if not rule.when:
+        items.append(Evidence("(none)", rule.rationale))
+    return tuple(items)
+
+
+def considered(
+    kb: KnowledgeBase,
+    rules_by_article: Mapping[str, list[Rule]],
+    chosen: Article,
+    chosen_rule: Rule,
+    answers: Mapping[str, str],
+    checks: Mapping[str, CheckResult],
+) -> tuple[Considered, ...]:
+    result = []
+    for article in kb.articles.values():
+        if article.id == chosen.id:
+            continue
+        best: tuple[int, int, Considered] | None = None
+        for rule in rules_by_article.get(article.id, ()):
+            progress, reason = 0, ""
+            for progress, condition in enumerate(rule.when):  # noqa: B007
+                value = _fact(condition.kind, condition.target, answers, checks)
+                if value is None:
+                    reason = (
+                        f"not reached: {condition.describe()} was never needed, "
+                        f"because rule {chosen_rule.id} applied first"
+                    )
+                    break
+                if not condition.matches(value):
+                    reason = f"ruled out: needs {condition.describe()}, but it is {value}"
+                    break
+            else:
+                progress = len(rule.when)
+                reason = f"its conditions hold, but rule {chosen_rule.id} ranks before it"
+            candidate = (progress, -rule.rank, Considered(article.id, rule.id, reason))
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+        if best is not None:
+            result.append(best[2])
+    return tuple(result)

@@ -1,0 +1,137 @@
+"""A recommendation as text for people (rich: wraps to the terminal's width by words,
+colour by the one policy in ``marks``). Each part is its own function so the terminal
+conversation shows each part when it is due: the article before "Did this solve it?" or
+before the ticket fields, the draft at review, the channels at the end.
+
+No internal jargon (rule ids, article ids, outcome names) unless ``explain`` is asked.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from diagnose.checks.results import CheckResult, Status
+from diagnose.conversation import ticket as tickets
+from diagnose.conversation.reasoning import Recommendation
+from diagnose.conversation.ticket import Ticket
+from diagnose.render.marks import printable, rich_mark, use_colour
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for people: styled on a terminal, plain where the policy says."""
+    stream: TextIO = sys.stderr if stderr else sys.stdout
+    colour = use_colour(stream)
+    return Console(
+        stderr=stderr, highlight=False, color_system="auto" if colour else None, emoji=False
+    )
+
+
+def _safe(text: str) -> str:
+    return escape(printable(text))
+
+
+def article(console: Console, rec: Recommendation, *, explain: bool = False) -> None:
+    """The article: title, summary and steps, in a panel."""
+    body: list[RenderableType] = [Text(printable(rec.article.summary)), Text()]
+    steps = Table.grid(padding=(0, 1))
+    steps.add_column(no_wrap=True, justify="right")
+    steps.add_column(ratio=1)
+    for number, step in enumerate(rec.steps, start=1):
+        steps.add_row(f"{number}.", Text(printable(step)))
+    body.append(steps)
+    title = f"[bold]{_safe(rec.article.title)}[/]"
+    subtitle = f"{rec.article.id} ({rec.article.outcome})" if explain else None
+    console.print(Panel(Group(*body), title=title, title_align="left", subtitle=subtitle))
+
+
+def checks(console: Console, results: tuple[CheckResult, ...]) -> None:
+    if not results:
+        return
+    console.print("[bold]Live checks[/]")
+    for result in results:
+        console.print(findings([result.to_dict()], indent=2))
+        subchecks = result.details.get("checks", ()) or ()
+        if subchecks:
+            console.print(findings(subchecks, indent=6))
+
+
+def findings(results: object, indent: int) -> Padding:
+    """Check results as rows of mark, id and finding; long findings wrap inside their
+    own column."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
+    for result in results:  # type: ignore[attr-defined]
+        grid.add_row(
+            rich_mark(Status(result["status"])),
+            f"{_safe(str(result['id']))}:",
+            Text(printable(str(result["message"]))),
+        )
+    return Padding(grid, (0, 0, 0, indent))
+
+
+def draft(console: Console, ticket: Ticket, *, numbered: bool = False) -> None:
+    """The ticket draft's fields; numbered at review, so one can be picked to change."""
+    console.print(f"[bold]Ticket draft:[/] {_safe(ticket.subject)}")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for number, item in enumerate(ticket.values, start=1):
+        label = f"{number}) {item.field.title}:" if numbered else f"{item.field.title}:"
+        grid.add_row(Text(label), Text(printable(item.shown)))
+    console.print(Padding(grid, (0, 0, 0, 2)))
+
+
+def contact(console: Console, ticket: Ticket) -> None:
+    """Where to send the draft: the channel, the others, and a mailto link."""
+    channel = ticket.channel
+    console.print(
+        f"[bold]Contact support:[/] {_safe(channel.name)}: {_safe(channel.address)} "
+        f"({_safe(channel.hours)})"
+    )
+    for other in ticket.channels:
+        if other.id != channel.id:
+            console.print(
+                f"  or {_safe(other.name)}: {_safe(other.address)} ({_safe(other.hours)})"
+            )
+    link = tickets.mailto(ticket)
+    if link:
+        console.print(f"  Send it by mail: {escape(link)}", soft_wrap=True)
+
+
+def because(console: Console, rec: Recommendation, *, explain: bool = False) -> None:
+    rule = f" (rule {rec.rule.id})" if explain else ""
+    console.print(f"[dim]Why: {_safe(rec.rule.rationale)}{rule}[/]")
+
+
+def recommendation(console: Console, rec: Recommendation, *, explain: bool = False) -> None:
+    """The whole recommendation at once (a scripted run, or output to a file)."""
+    article(console, rec, explain=explain)
+    checks(console, rec.checks)
+    if rec.ticket is not None:
+        draft(console, rec.ticket)
+        contact(console, rec.ticket)
+    because(console, rec, explain=explain)
+    if explain:
+        explanation(console, rec)
+
+
+def explanation(console: Console, rec: Recommendation) -> None:
+    console.print()
+    console.print(
+        f"[bold]How this was reached[/] (rule {rec.rule.id}: {_safe(rec.rule.rationale)})"
+    )
+    for item in rec.evidence:
+        console.print(f"  - {_safe(item.condition)}: {_safe(item.fact)}")
+    console.print("[bold]Why not the others[/]")
+    for item in rec.considered:
+        console.print(f"  - {item.article} (rule {item.rule}): {_safe(item.reason)}")
