@@ -33,9 +33,19 @@ import logging
 import math
 import weakref
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from diagnose.kb.model import Condition, KnowledgeBase
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from types import CodeType
+
+    # experta ships no type information: to mypy these are Any, named for the reader.
+    from experta.activation import Activation
+    from experta.deffacts import DefFacts
+    from experta.matchers.rete.abstract import Check, Node
+    from experta.matchers.rete.token import Token
 
 if not hasattr(collections, "Mapping"):  # pragma: no branch - Python >= 3.10
     collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
@@ -96,7 +106,7 @@ class Pending(NamedTuple):
     rule: str
 
 
-def _matching(condition: Condition):
+def _matching(condition: Condition) -> Fact:
     """The pattern of a condition. Equal conditions give equal patterns (a literal, or
     one shared predicate per distinct test), so experta shares their alpha nodes."""
     field = "question" if condition.kind == "question" else "check"
@@ -110,10 +120,10 @@ def _matching(condition: Condition):
     return fact_class(**{field: condition.target, key: test})
 
 
-_PREDICATES: dict[tuple[frozenset[str], bool], object] = {}
+_PREDICATES: dict[tuple[frozenset[str], bool], P] = {}
 
 
-def _predicate(values: frozenset[str], negated: bool):
+def _predicate(values: frozenset[str], negated: bool) -> P:
     """One P() per (values, negated): experta keys alpha nodes by the predicate's id."""
     entry = _PREDICATES.get((values, negated))
     if entry is None:
@@ -125,13 +135,13 @@ def _predicate(values: frozenset[str], negated: bool):
     return entry
 
 
-def _absent(condition: Condition):
+def _absent(condition: Condition) -> NOT:
     if condition.kind == "question":
         return NOT(Answer(question=condition.target))
     return NOT(Measured(check=condition.target))
 
 
-def _is_prepared(rule) -> bool:
+def _is_prepared(rule: Rule) -> bool:
     """A flat conjunction starting with a fact: what experta's prepare_rule returns."""
     return (
         type(rule) is Rule
@@ -142,7 +152,7 @@ def _is_prepared(rule) -> bool:
     )
 
 
-def _unbound(rule):
+def _unbound(rule: Rule) -> Rule:
     """A copy of ``rule`` not bound to an instance: what prepare_rule's rebuild gives
     (experta's Rule.__get__ binds the class attribute to the last instance read)."""
     copy = Rule(*rule, salience=rule.salience)
@@ -152,14 +162,14 @@ def _unbound(rule):
     return copy
 
 
-def _wire_flat(rule, alpha_terminals) -> None:
+def _wire_flat(rule: Rule, alpha_terminals: Mapping[Fact, Node]) -> None:
     """experta's wire_rule() for a flat conjunction of facts and NOT(fact)s: a chain of
     join nodes (NotNode for a NOT), then the rule's conflict-set node."""
 
-    def alpha(element):
+    def alpha(element: Fact | NOT) -> Node:
         return alpha_terminals[element[0] if isinstance(element, NOT) else element]
 
-    current = None
+    current: NotNode | OrdinaryMatchNode | None = None
     for first, second in itertools.pairwise(rule):
         join = (NotNode if isinstance(second, NOT) else OrdinaryMatchNode)(SameContextCheck())
         left = alpha(first) if current is None else current
@@ -185,7 +195,7 @@ class _Matcher(ReteMatcher):
     """
 
     @staticmethod
-    def prepare_ruleset(engine):
+    def prepare_ruleset(engine: KnowledgeEngine) -> set[Rule]:
         # experta rewrites every rule into disjunctive normal form, rebuilding it several
         # times (each rebuild inspects the action's signature): the most costly part of
         # building the network. compile_kb writes its rules in that form already.
@@ -195,7 +205,7 @@ class _Matcher(ReteMatcher):
         }
 
     @staticmethod
-    def build_alpha_part(ruleset, root_node):
+    def build_alpha_part(ruleset: Iterable[Rule], root_node: Node) -> dict[Fact, Node]:
         """The alpha network as experta builds it (same checks, same order, same node
         for the same check under the same parent), but finding a parent's child for a
         check through a dict: experta scans the children, which is quadratic once the
@@ -205,8 +215,8 @@ class _Matcher(ReteMatcher):
         rule_facts = [(rule, extract_facts(rule)) for rule in ruleset]
         # experta's {fact: checks} over every occurrence: the first equal fact stays the
         # key, the last one's checks the value. The checks of one object are computed once.
-        fact_checks: dict = {}
-        by_object: dict[int, set] = {}
+        fact_checks: dict[Fact, set[Check]] = {}
+        by_object: dict[int, set[Check]] = {}
         for _, facts in rule_facts:
             for fact in facts:
                 checks = by_object.get(id(fact))
@@ -215,29 +225,29 @@ class _Matcher(ReteMatcher):
                 fact_checks[fact] = checks
         rank = collections.Counter(itertools.chain.from_iterable(fact_checks.values()))
 
-        def check_order(check):
+        def check_order(check: Check) -> tuple[float, int]:
             if isinstance(check, TypeCheck):
                 return (math.inf, hash(check))
             if isinstance(check, FactCapture):
                 return (-math.inf, hash(check))
             return (rank[check], hash(check))
 
-        def rule_order(pair):
+        def rule_order(pair: tuple[Rule, set[Fact]]) -> float:
             facts = pair[1]
             return sum(rank[c] for fact in facts for c in fact_checks[fact]) / len(facts)
 
-        ordered_checks: dict = {}
+        ordered_checks: dict[Fact, list[Check]] = {}
         children: dict[tuple[int, int], FeatureTesterNode] = {}
-        terminals = {}
+        terminals: dict[Fact, Node] = {}
         for _, facts in sorted(rule_facts, key=rule_order, reverse=True):
             for fact in facts:
-                checks = ordered_checks.get(fact)
-                if checks is None:
-                    checks = ordered_checks[fact] = sorted(
+                ordered = ordered_checks.get(fact)
+                if ordered is None:
+                    ordered = ordered_checks[fact] = sorted(
                         fact_checks[fact], key=check_order, reverse=True
                     )
                 node = root_node
-                for check in checks:
+                for check in ordered:
                     child = children.get((id(node), id(check)))
                     if child is None:
                         child = children[(id(node), id(check))] = FeatureTesterNode(check)
@@ -247,7 +257,7 @@ class _Matcher(ReteMatcher):
         return terminals
 
     @staticmethod
-    def build_beta_part(ruleset, alpha_terminals):
+    def build_beta_part(ruleset: Iterable[Rule], alpha_terminals: Mapping[Fact, Node]) -> None:
         # experta's wire_rule() creates fresh singledispatch functions for every rule,
         # so every rule pays for the dispatch caches again; flat rules are wired here
         # into the same nodes, in the same way.
@@ -273,7 +283,7 @@ class _Matcher(ReteMatcher):
     def _index_network(self) -> None:
         self._dirty: dict[ConflictSetNode, None] = {}
         order: dict[ConflictSetNode, int] = {}
-        memories: dict[int, object] = {}
+        memories: dict[int, Node] = {}
         stack = [self.root_node]
         while stack:  # depth-first, children in order: experta's order of conflict sets
             node = stack.pop()
@@ -290,24 +300,26 @@ class _Matcher(ReteMatcher):
         self._order = order
         self._nodes = tuple(memories.values())
 
-    def _watch(self, csn: ConflictSetNode):
+    def _watch(self, csn: ConflictSetNode) -> Callable[[Token], None]:
         dirty, activate = self._dirty, csn.activate
 
-        def activate_and_mark(token) -> None:
+        def activate_and_mark(token: Token) -> None:
             dirty[csn] = None
             activate(token)
 
         return activate_and_mark
 
-    def changes(self, adding=None, deleting=None):
+    def changes(
+        self, adding: Iterable[Fact] | None = None, deleting: Iterable[Fact] | None = None
+    ) -> tuple[list[Activation], list[Activation]]:
         if deleting is not None:
-            for deleted in deleting:
-                self.root_node.remove(deleted)
+            for fact in deleting:
+                self.root_node.remove(fact)
         if adding is not None:
-            for added in adding:
-                self.root_node.add(added)
-        added: list = []
-        removed: list = []
+            for fact in adding:
+                self.root_node.add(fact)
+        added: list[Activation] = []
+        removed: list[Activation] = []
         if self._dirty:
             order = self._order
             for csn in sorted(self._dirty, key=order.__getitem__):
@@ -331,7 +343,7 @@ class _Strategy(DepthStrategy):
     """experta's DepthStrategy (its agenda bug included), without the per-call
     ``lru_cache`` on ``get_key`` that hashes the whole rule for every activation."""
 
-    def get_key(self, activation):
+    def get_key(self, activation: Activation) -> tuple[int, list[int]]:
         facts = sorted((f["__factid__"] for f in activation.facts), reverse=True)
         return (activation.rule.salience, facts)
 
@@ -353,26 +365,28 @@ class _Engine(KnowledgeEngine):
         self.matcher = self.__matcher__(self)
         self.strategy = self.__strategy__()
 
-    _rules: list | None = None
-    _deffacts: list | None = None
+    _rules: list[Rule] | None = None
+    _deffacts: list[DefFacts] | None = None
 
-    def get_rules(self):
+    def get_rules(self) -> list[Rule]:
         cls = type(self)
-        if cls.__dict__.get("_rules") is None:
-            cls._rules = super().get_rules()
-        return cls._rules
+        rules: list[Rule] | None = cls.__dict__.get("_rules")
+        if rules is None:
+            rules = cls._rules = super().get_rules()
+        return rules
 
-    def get_deffacts(self):
+    def get_deffacts(self) -> list[DefFacts]:
         cls = type(self)
-        if cls.__dict__.get("_deffacts") is None:
-            cls._deffacts = super().get_deffacts()
-        return cls._deffacts
+        deffacts: list[DefFacts] | None = cls.__dict__.get("_deffacts")
+        if deffacts is None:
+            deffacts = cls._deffacts = super().get_deffacts()
+        return deffacts
 
 
-_ACTION_ARGUMENTS: dict[object, set[str]] = {}
+_ACTION_ARGUMENTS: dict[CodeType, set[str]] = {}
 
 
-def _decorate(rule: Rule, action) -> Rule:
+def _decorate(rule: Rule, action: Callable[..., None]) -> Rule:
     """``rule(action)``: what experta's Rule.__call__ does with its action, without
     inspecting the signature for every rule (all actions share two code objects)."""
     arguments = _ACTION_ARGUMENTS.get(action.__code__)
@@ -397,7 +411,7 @@ def compile_kb(
     attributes: dict[str, object] = {}
     salience = iter(range(0, -1_000_000, -1))
 
-    def add(name: str, patterns: list, action) -> None:
+    def add(name: str, patterns: list[Fact | NOT], action: Callable[..., None]) -> None:
         action.__name__ = name
         weight = next(salience) if distinct_salience else 0
         # Written the way experta's prepare_rule() would rewrite it (a flat conjunction
@@ -408,15 +422,15 @@ def compile_kb(
 
     # One pattern object per distinct condition: experta keys its alpha network by the
     # pattern, so equal conditions of different rules share their nodes.
-    patterns: dict[Condition, object] = {}
-    absent: dict[tuple[str, str], object] = {}
+    patterns: dict[Condition, Fact] = {}
+    absent: dict[tuple[str, str], NOT] = {}
 
-    def matching(condition: Condition):
+    def matching(condition: Condition) -> Fact:
         if condition not in patterns:
             patterns[condition] = _matching(condition)
         return patterns[condition]
 
-    def missing(condition: Condition):
+    def missing(condition: Condition) -> NOT:
         key = (condition.kind, condition.target)
         if key not in absent:
             absent[key] = _absent(condition)
@@ -426,14 +440,20 @@ def compile_kb(
         matched = [matching(condition) for condition in rule.when]
         for step, condition in enumerate(rule.when):
 
-            def need(self, _c=condition, _rank=rule.rank, _step=step, _rule=rule.id):
+            def need(
+                self: KnowledgeEngine,
+                _c: Condition = condition,
+                _rank: int = rule.rank,
+                _step: int = step,
+                _rule: str = rule.id,
+            ) -> None:
                 self.declare(
                     Need(kind=_c.kind, target=_c.target, rank=_rank, step=_step, rule=_rule)
                 )
 
             add(f"need__{rule.id}__{step}", [*matched[:step], missing(condition)], need)
 
-        def conclude(self, _rule=rule.id, _rank=rule.rank):
+        def conclude(self: KnowledgeEngine, _rule: str = rule.id, _rank: int = rule.rank) -> None:
             self.declare(Conclusion(rule=_rule, rank=_rank))
 
         add(f"conclude__{rule.id}", matched, conclude)
@@ -450,7 +470,7 @@ class Reasoner:
         # are pooled per class: a consultation borrows one, resets it, and gives it back
         # when the Reasoner is collected. One instance is never shared by two reasoners
         # (list.pop and list.append are atomic, so threads may share a class).
-        pool = engine_class.__dict__.get("_idle")
+        pool: list[KnowledgeEngine] | None = engine_class.__dict__.get("_idle")
         if pool is None:
             pool = engine_class._idle = []  # on the class, so both go away together
         try:

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from diagnose.commands.options import format_option, rules_option
+
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    class _ChoiceRow(TypedDict):
+        id: str
+        label: str
+
+    class _QuestionRow(TypedDict):
+        id: str
+        prompt: str
+        type: str
+        choices: list[_ChoiceRow]
 
 
 @click.command()
@@ -35,7 +49,7 @@ def questions(output_format: str, rules_dir: str | None) -> None:
     from diagnose.kb.model import UNKNOWN
 
     kb = load(rules_dir)
-    rows = []
+    rows: list[_QuestionRow] = []
     for question in kb.questions.values():
         rows.append(
             {

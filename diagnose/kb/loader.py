@@ -37,6 +37,7 @@ from diagnose.kb.tomlcache import read_toml
 from diagnose.secrets import SECRET_NAME
 
 E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
@@ -66,13 +67,13 @@ class _Reader:
     """Typed access to one TOML table, recording a problem for each wrong field."""
 
     def __init__(self, table: Any, where: str, problems: _Problems) -> None:
-        self.table = table if isinstance(table, dict) else {}
+        self.table: dict[str, Any] = table if isinstance(table, dict) else {}
         self.where = where
         self.problems = problems
         if not isinstance(table, dict):
             problems.add(where, "must be a table.")
 
-    def _get(self, key: str, kind: type, kind_name: str, default: Any, required: bool) -> Any:
+    def _get(self, key: str, kind: type[T], kind_name: str, default: T, required: bool) -> T:
         if key not in self.table:
             if required:
                 self.problems.add(self.where, f"the field '{key}' is missing.")
@@ -378,10 +379,8 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
 
     # --- rules ---------------------------------------------------------------------
     def build_condition(r: _Reader, index: int) -> Condition | None:
-        table = r.table
+        table = r.table  # always a table: _Reader recorded a problem for anything else
         where = f"{r.where}, condition #{index + 1}"
-        if not isinstance(table, dict):
-            return None
         kinds = [kind for kind in ("question", "check") if kind in table]
         tests = [test for test in ("is", "is_not") if test in table]
         extra = set(table) - {"question", "check", "is", "is_not"}
