@@ -34,7 +34,7 @@ from diagnose.kb.model import (
     TicketField,
 )
 from diagnose.kb.tomlcache import read_toml
-from diagnose.secrets import SECRET_NAME
+from diagnose.secrets import SECRET_NAME, asks_for_secret
 
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
@@ -128,11 +128,23 @@ def _one_or_many(value: Any) -> frozenset[str] | None:
     return None
 
 
-def _refuse_secret(r: _Reader) -> None:
-    """No question or ticket field may ask for a password or a one-time code."""
-    asked = " ".join(str(r.table.get(key, "")) for key in ("id", "prompt"))
-    if SECRET_NAME.search(asked):
-        r.problems.add(r.where, "diagnose never asks for a password or a one-time code.")
+# Questions whose answer is typed in (a ticket field's always is): their id names what
+# is stored, so it must not name a secret. A choice or yes/no question ("lost-password":
+# "Did you lose your password?") stores a choice, never the password.
+_TYPED = frozenset({QuestionType.TEXT, QuestionType.EMAIL, QuestionType.PHONE, QuestionType.DOMAIN})
+
+
+def _refuse_secret(r: _Reader, typed: bool = True) -> None:
+    """No question or ticket field may ask for a password or a one-time code: neither
+    by its prompt ("Enter the code from SMS", "Введите пароль") nor, when its answer is
+    typed in, by its id ("password", "sms-code")."""
+    refused = "diagnose never asks for a password or a one-time code."
+    field_id, prompt = r.table.get("id"), r.table.get("prompt")
+    if typed and isinstance(field_id, str) and SECRET_NAME.search(field_id):
+        r.problems.add(r.where, f"{refused} Its id names one: rename it.")
+    asked = asks_for_secret(prompt) if isinstance(prompt, str) else None
+    if asked is not None:
+        r.problems.add(r.where, f'{refused} Its prompt asks for one ("{asked}"): reword it.')
 
 
 def load(directory: Path | str | None = None) -> KnowledgeBase:
@@ -273,8 +285,8 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
     # --- questions -----------------------------------------------------------------
     def build_question(r: _Reader, shown: str) -> Question:
         r.unknown_keys({"id", "type", "prompt", "help", "why", "choices"})
-        _refuse_secret(r)
         qtype = r.one_of("type", QuestionType, QuestionType.TEXT)
+        _refuse_secret(r, typed=qtype in _TYPED)
         choices = build_choices(r, required=qtype is QuestionType.CHOICE)
         if choices and qtype is not QuestionType.CHOICE:
             r.problems.add(r.where, f"a question of type '{qtype}' cannot have choices.")
