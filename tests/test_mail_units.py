@@ -10,6 +10,8 @@ import pytest
 from diagnose.checks.dnsquery import parse_nameserver
 from diagnose.checks.email import EmailAddressCheck, check_email
 from diagnose.checks.mail import MailDomainCheck, check_domain, check_domains
+from diagnose.checks.mail.dmarc import is_dmarc, parse_dmarc
+from diagnose.checks.mail.spf import is_spf, parse_spf
 from diagnose.checks.names import (
     DomainSyntaxError,
     doubled_domain,
@@ -19,7 +21,6 @@ from diagnose.checks.names import (
 )
 from diagnose.checks.results import Status
 from diagnose.checks.settings import DnsSettings
-from diagnose.checks.spf_dmarc import is_dmarc, is_spf, parse_dmarc, parse_spf
 from diagnose.exceptions import UsageError
 
 

@@ -96,9 +96,9 @@ async def check_email_async(address: str, dns: DnsSettings, *, resolver: Any = N
 
 def check_email(address: str, dns: DnsSettings) -> EmailReport:
     """Check an address: syntax, then whether its domain can receive mail."""
-    from diagnose.checks.mail import _run_sync
+    from diagnose.checks.mail import run_sync
 
-    return _run_sync(check_email_async(address, dns))
+    return run_sync(check_email_async(address, dns))
 
 
 async def check_emails_async(
