@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
+from typing import TypeVar
 
 from diagnose.checks.mail.report import DomainReport
 from diagnose.checks.mail.rounds import check_domain_async
@@ -25,7 +25,7 @@ DEFAULT_CONCURRENCY = 50
 T = TypeVar("T")
 
 
-def run_sync(coroutine: Any) -> Any:
+def run_sync(coroutine: Coroutine[object, None, T]) -> T:
     """Run a coroutine to completion, even when the caller is inside an event loop."""
     try:
         asyncio.get_running_loop()

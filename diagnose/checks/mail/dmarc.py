@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import make_result
 from diagnose.checks.results import CheckResult, Status
 
+if TYPE_CHECKING:
+    from diagnose.checks.dnsquery import Lookup
+
 
 @dataclass(frozen=True)
 class DmarcRecord:
+    """A parsed DMARC record: its tags, and its policy (p=) unless ``error`` says why
+    the record is invalid."""
+
     text: str
     error: str | None
     policy: str | None
@@ -61,7 +67,7 @@ def parse_dmarc(text: str) -> DmarcRecord:
     return DmarcRecord(text, None, policy, tags)
 
 
-def check_dmarc(name: str, dmarc_l: Any) -> CheckResult:
+def check_dmarc(name: str, dmarc_l: Lookup) -> CheckResult:
     """RFC 7489 §6.6.3: one record at _dmarc.<domain>; p=quarantine or reject protects."""
     from diagnose.checks import dnsquery
 

@@ -14,38 +14,44 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from typing import Any
+from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import TARGET_IDS, MxHost, make_result
 from diagnose.checks.names import doubled_domain, host_name_problem
 from diagnose.checks.results import CheckResult, Status
+
+if TYPE_CHECKING:
+    from dns.asyncresolver import Resolver
+
+    from diagnose.checks.dnsquery import Budget, Lookup
 
 
 def is_public(address: str) -> bool:
     return ipaddress.ip_address(address).is_global
 
 
-def found_addresses(*lookups: Any) -> list[str]:
-    from diagnose.checks.dnsquery import Outcome
+def found_addresses(*lookups: Lookup) -> list[str]:
+    """The addresses the A/AAAA ``lookups`` found, in order."""
+    from diagnose.checks.dnsquery import Outcome, addresses
 
     found: list[str] = []
     for item in lookups:
         if item.outcome is Outcome.OK:
-            found.extend(record.address for record in item.records)
+            found.extend(addresses(item.records))
     return found
 
 
-def judge_mx(name: str, mx_l: Any, a_l: Any, aaaa_l: Any) -> tuple[list[CheckResult], list[MxHost]]:
+def judge_mx(
+    name: str, mx_l: Lookup, a_l: Lookup | None, aaaa_l: Lookup | None
+) -> tuple[list[CheckResult], list[MxHost]]:
     """mx-present and null-mx from the MX answer (and, with no MX record, from the
     domain's own A/AAAA answers); the implicit MX host when there is one."""
-    from diagnose.checks.dnsquery import Outcome
+    from diagnose.checks.dnsquery import Outcome, mx_records
 
     checks: list[CheckResult] = []
     mx_hosts: list[MxHost] = []
     if mx_l.outcome is Outcome.OK:
-        records = sorted(
-            ((r.preference, r.exchange.to_text(omit_final_dot=True).lower()) for r in mx_l.records),
-        )
+        records = mx_records(mx_l.records)
         null = [(pref, ex) for pref, ex in records if ex in ("", ".")]
         listed = ", ".join(f"{pref} {ex or '.'}" for pref, ex in records)
         checks.append(
@@ -123,7 +129,7 @@ def judge_mx(name: str, mx_l: Any, a_l: Any, aaaa_l: Any) -> tuple[list[CheckRes
     return checks, mx_hosts
 
 
-def targets_skipped(mx_l: Any) -> list[CheckResult]:
+def targets_skipped(mx_l: Lookup) -> list[CheckResult]:
     """The mx-target-* checks when the domain has no MX record or its lookup failed."""
     from diagnose.checks.dnsquery import Outcome
 
@@ -135,8 +141,15 @@ def targets_skipped(mx_l: Any) -> list[CheckResult]:
     return [make_result(cid, Status.SKIP, why) for cid in TARGET_IDS]
 
 
+def mx_targets(mx_l: Lookup) -> list[tuple[int, str]]:
+    """(preference, exchange) of the real MX targets (not the null MX's root)."""
+    from diagnose.checks.dnsquery import mx_records
+
+    return [(pref, ex) for pref, ex in mx_records(mx_l.records) if ex not in ("", ".")]
+
+
 async def check_targets(
-    resolver: Any, name: str, targets: list[tuple[int, str]], budget: Any
+    resolver: Resolver, name: str, targets: list[tuple[int, str]], budget: Budget
 ) -> tuple[list[CheckResult], list[MxHost]]:
     """mx-target-syntax, -cname, -resolves and -public for the real MX targets."""
     from diagnose.checks import dnsquery
@@ -259,13 +272,3 @@ async def check_targets(
         )
     hosts = [MxHost(pref, ex, tuple(resolved.get(ex, ()))) for pref, ex in targets]
     return results, hosts
-
-
-def mx_targets(mx_l: Any) -> list[tuple[int, str]]:
-    """(preference, exchange) of the real MX targets (not the null MX's root)."""
-    if not mx_l.records:
-        return []
-    pairs = sorted(
-        (r.preference, r.exchange.to_text(omit_final_dot=True).lower()) for r in mx_l.records
-    )
-    return [(pref, ex) for pref, ex in pairs if ex not in ("", ".")]

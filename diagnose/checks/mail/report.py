@@ -9,7 +9,7 @@ the MX targets of round 2, then SPF and DMARC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from diagnose.checks.results import CheckResult, Status
 
@@ -32,6 +32,26 @@ RECEIVING_IDS = CHECK_IDS[:8]
 TARGET_IDS = CHECK_IDS[4:8]
 
 
+class MxHostDict(TypedDict):
+    """An MX host in the JSON output."""
+
+    preference: int
+    exchange: str
+    addresses: list[str]
+    implicit: NotRequired[bool]
+
+
+class DomainReportDict(TypedDict):
+    """A domain's report in the JSON output (one line of ``diagnose mail --format json``)."""
+
+    domain: str
+    input: str
+    status: str
+    verdict: str
+    checks: list[dict[str, object]]
+    mx: list[MxHostDict]
+
+
 @dataclass(frozen=True)
 class MxHost:
     """One MX record with the addresses its target resolved to."""
@@ -42,8 +62,8 @@ class MxHost:
     #: True for the implicit MX of RFC 5321 §5.1 (no MX record; the domain itself)
     implicit: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def to_dict(self) -> MxHostDict:
+        data: MxHostDict = {
             "preference": self.preference,
             "exchange": self.exchange,
             "addresses": list(self.addresses),
@@ -67,7 +87,7 @@ class DomainReport:
     def check(self, check_id: str) -> CheckResult:
         return next(result for result in self.checks if result.id == check_id)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DomainReportDict:
         return {
             "domain": self.domain,
             "input": self.input,
@@ -78,7 +98,7 @@ class DomainReport:
         }
 
 
-def make_result(check_id: str, status: Status, message: str, **details: Any) -> CheckResult:
+def make_result(check_id: str, status: Status, message: str, **details: object) -> CheckResult:
     """One check's result; ``details`` become its extra JSON fields."""
     return CheckResult(check_id, status, message, details)
 

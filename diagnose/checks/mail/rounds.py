@@ -15,21 +15,26 @@ dnspython is imported (through ``diagnose.checks.dnsquery``) only when a check r
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.dmarc import check_dmarc
 from diagnose.checks.mail.mx import check_targets, judge_mx, mx_targets, targets_skipped
-from diagnose.checks.mail.report import CHECK_IDS, DomainReport, make_result, skip_rest
+from diagnose.checks.mail.report import CHECK_IDS, DomainReport, MxHost, make_result, skip_rest
 from diagnose.checks.mail.spf import check_spf
 from diagnose.checks.mail.verdict import conclude
 from diagnose.checks.names import DomainSyntaxError, normalize_domain
-from diagnose.checks.results import Status
+from diagnose.checks.results import CheckResult, Status
 from diagnose.checks.settings import DnsSettings
 from diagnose.exceptions import DiagnoseError
 
+if TYPE_CHECKING:
+    from dns.asyncresolver import Resolver
+
+    from diagnose.checks.dnsquery import Lookup
+
 
 async def check_domain_async(
-    domain: str, dns: DnsSettings, *, resolver: Any = None
+    domain: str, dns: DnsSettings, *, resolver: Resolver | None = None
 ) -> DomainReport:
     """Check one domain; ``resolver`` (from ``make_resolver``) may be shared by a batch.
 
@@ -40,7 +45,7 @@ async def check_domain_async(
 
     own = resolver is None
     try:
-        if own:
+        if resolver is None:
             resolver = make_resolver(dns)
         return await _check_domain(domain, dns, resolver)
     except (asyncio.CancelledError, DiagnoseError):
@@ -55,7 +60,7 @@ async def check_domain_async(
             close_resolver(resolver)
 
 
-async def _check_domain(domain: str, dns: DnsSettings, resolver: Any) -> DomainReport:
+async def _check_domain(domain: str, dns: DnsSettings, resolver: Resolver) -> DomainReport:
     from diagnose.checks import dnsquery
 
     try:
@@ -73,20 +78,21 @@ async def _check_domain(domain: str, dns: DnsSettings, resolver: Any) -> DomainR
     # Round 1: MX, TXT (SPF) and _dmarc TXT, at once. Round 2 (below) starts as soon
     # as the MX answer is in, without waiting for the TXT answers; SPF includes are
     # walked as soon as TXT is in.
-    def start(qname: str, rdtype: str) -> asyncio.Future[Any]:
+    def start(qname: str, rdtype: str) -> asyncio.Future[Lookup]:
         return asyncio.ensure_future(dnsquery.lookup(resolver, qname, rdtype, budget))
 
     mx_t, txt_t, dmarc_t = start(name, "MX"), start(name, "TXT"), start(f"_dmarc.{name}", "TXT")
     spf_t = asyncio.ensure_future(check_spf(resolver, name, txt_t, budget))
     mx_l = await mx_t
     Outcome = dnsquery.Outcome
-    a_l = aaaa_l = None
+    a_l: Lookup | None = None
+    aaaa_l: Lookup | None = None
     if mx_l.outcome is Outcome.NXDOMAIN:
         for task in (txt_t, dmarc_t, spf_t):
             task.cancel()
         await asyncio.gather(txt_t, dmarc_t, spf_t, return_exceptions=True)
         txt_l = mx_l
-        targets_t: asyncio.Future[Any] = asyncio.ensure_future(asyncio.sleep(0))
+        targets_t = asyncio.ensure_future(_no_targets())
     else:
         # Round 2 starts as soon as the MX answer is in: the MX targets' addresses, or,
         # with no MX (NODATA), the domain's own A/AAAA for the implicit MX (RFC 5321
@@ -103,8 +109,8 @@ async def _check_domain(domain: str, dns: DnsSettings, resolver: Any) -> DomainR
                 "domain-exists", Status.FAIL, f"{name} does not exist in the DNS (NXDOMAIN)."
             )
         )
-        for task in (spf_t, targets_t):
-            task.cancel()
+        for pending in (spf_t, targets_t):
+            pending.cancel()
         await asyncio.gather(spf_t, targets_t, return_exceptions=True)
         return conclude(domain, name, skip_rest(checks, "Skipped: the domain does not exist."), ())
     if any(item.concluded for item in on_domain):
@@ -129,3 +135,8 @@ async def _check_domain(domain: str, dns: DnsSettings, resolver: Any) -> DomainR
     checks.append(spf_result)
     checks.append(check_dmarc(name, dmarc_l))
     return conclude(domain, name, checks, tuple(mx_hosts))
+
+
+async def _no_targets() -> tuple[list[CheckResult], list[MxHost]]:
+    """Round 2 when the domain does not exist: nothing to ask."""
+    return [], []

@@ -14,10 +14,15 @@ import ipaddress
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import make_result
 from diagnose.checks.results import CheckResult, Status
+
+if TYPE_CHECKING:
+    from dns.asyncresolver import Resolver
+
+    from diagnose.checks.dnsquery import Budget, Lookup
 
 #: RFC 7208 §4.6.4: these terms each cost one DNS lookup; at most 10 in all.
 LOOKUP_TERMS = frozenset({"include", "a", "mx", "ptr", "exists", "redirect"})
@@ -118,7 +123,7 @@ def _mechanism_problem(name: str, value: str | None, cidr: str) -> str | None:
 
 
 async def check_spf(
-    resolver: Any, name: str, txt_future: Awaitable[Any], budget: Any
+    resolver: Resolver, name: str, txt_future: Awaitable[Lookup], budget: Budget
 ) -> CheckResult:
     """RFC 7208: one record, valid syntax, at most 10 lookups and 2 void lookups."""
     from diagnose.checks import dnsquery
@@ -255,7 +260,7 @@ async def check_spf(
     )
 
 
-def _effective_all(records: dict[str, Any], domain: str) -> str | None:
+def _effective_all(records: dict[str, SpfRecord], domain: str) -> str | None:
     seen: set[str] = set()
     while domain in records and domain not in seen:
         seen.add(domain)

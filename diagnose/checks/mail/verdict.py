@@ -48,13 +48,13 @@ def verdict_for(domain: str, checks: Iterable[CheckResult]) -> str:
     ]
     if receiving_fail:
         first = receiving_fail[0]
-        fixes = {
+        fix_for = {
             "mx-present": f"publish an MX record for {domain} naming your mail server",
             "mx-target-syntax": f"make the MX records of {domain} name host names",
             "mx-target-resolves": "add A/AAAA records for the MX hosts or fix the MX records",
             "mx-target-public": "publish public A/AAAA records for the MX hosts",
         }
-        fix = fixes.get(first.id, f"fix the MX records of {domain}")
+        fix = fix_for.get(first.id, f"fix the MX records of {domain}")
         return f"{domain} cannot receive mail: {_lower_first(first.message)} Fix: {fix}."
     receiving_error = [
         by_id[cid] for cid in RECEIVING_IDS if cid in by_id and by_id[cid].status is Status.ERROR
