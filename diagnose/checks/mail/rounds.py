@@ -1,13 +1,14 @@
 """One domain, start to finish: the name, then the DNS query rounds.
 
-One domain costs about two DNS round trips. Round 1 asks for MX, TXT (SPF),
-``_dmarc`` TXT (DMARC) at once, and, when the MX answer says the name has none, the
-domain's own A/AAAA (the implicit MX of RFC 5321 §5.1). Round 2 asks for every MX
-target's A and AAAA at once (``mx.check_targets``), started as soon as the MX answer
-is in, without waiting for the TXT answers. SPF include/redirect chains add rounds
-only when the record has them (``spf.check_spf``), each level's lookups again at
-once. Every lookup shares one time budget per domain (``DnsSettings.timeout``), and a
-lookup that runs out of it is undetermined (status error), never "missing".
+One domain costs about two DNS round trips. Round 1 asks for MX, TXT (SPF) and
+``_dmarc`` TXT (DMARC) at once. Round 2 starts as soon as the MX answer is in,
+without waiting for the TXT answers: every MX target's A and AAAA at once
+(``mx.check_targets``), or, with no MX record, the domain's own A/AAAA (the implicit
+MX of RFC 5321 §5.1). SPF include/redirect chains add rounds only when the record
+has them (``spf.check_spf``, started as soon as TXT is in), each level's lookups
+again at once. Every lookup shares one time budget per domain
+(``DnsSettings.timeout``), and a lookup that runs out of it is undetermined (status
+error), never "missing".
 
 dnspython is imported (through ``diagnose.checks.dnsquery``) only when a check runs.
 """
