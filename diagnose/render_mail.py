@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 import click
 
-from diagnose.checks.results import Status
+from diagnose.checks.results import CheckResult, Status
 from diagnose.exceptions import UsageError
+
+if TYPE_CHECKING:
+    from diagnose.checks.mail.report import MxHost
 
 MARKS = {
     Status.PASS: ("PASS", "green"),
@@ -31,6 +34,25 @@ MARKS = {
 PROGRESS_MIN = 20
 
 
+class Report(Protocol):
+    """What is shown of a report: ``DomainReport``, or ``EmailReport`` (which adds
+    ``email``, shown as the title)."""
+
+    @property
+    def input(self) -> str: ...
+    @property
+    def domain(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def checks(self) -> Sequence[CheckResult]: ...
+    @property
+    def mx(self) -> Sequence[MxHost]: ...
+    @property
+    def verdict(self) -> str: ...
+    def to_dict(self) -> Mapping[str, object]: ...
+
+
 def use_color(stream: TextIO) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
@@ -38,13 +60,13 @@ def use_color(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-def render_text(report: Any, color: bool) -> str:
+def render_text(report: Report, color: bool) -> str:
     """A report (domain or email) as lines: one per check, the MX hosts, the verdict."""
 
     def style(text: str, fg: str | None = None, bold: bool = False) -> str:
         return click.style(text, fg=fg, bold=bold) if color and (fg or bold) else text
 
-    title = getattr(report, "email", None) or report.domain
+    title: str = getattr(report, "email", None) or report.domain
     if report.input.strip() and report.input.strip() != title:
         title = f"{title} (given as {report.input.strip()!r})"
     lines = [style(title, bold=True)]
@@ -61,7 +83,7 @@ def render_text(report: Any, color: bool) -> str:
     return "\n".join(lines)
 
 
-def render_json(report: Any) -> str:
+def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False)
 
 
@@ -143,7 +165,7 @@ def progress(total: int, streaming: bool) -> Iterator[Callable[[], None]]:
         yield lambda: bar.advance(task)
 
 
-def emit(reports: Iterable[Any], output_format: str, total: int) -> int:
+def emit(reports: Iterable[Report], output_format: str, total: int) -> int:
     """Print each report as it arrives (in input order); return the exit code."""
     from diagnose.checks.results import exit_code_for
 

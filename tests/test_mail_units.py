@@ -4,12 +4,16 @@ Python API the engine calls (check_domain, check_domains, the LiveCheck classes)
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 
 import pytest
 
-from diagnose.checks.dnsquery import parse_nameserver
+from diagnose.checks.dnsquery import addresses, mx_records, parse_nameserver, txt_strings
 from diagnose.checks.email import EmailAddressCheck, check_email
 from diagnose.checks.mail import MailDomainCheck, check_domain, check_domains
+from diagnose.checks.mail.dmarc import is_dmarc, parse_dmarc
+from diagnose.checks.mail.spf import is_spf, parse_spf
 from diagnose.checks.names import (
     DomainSyntaxError,
     doubled_domain,
@@ -19,7 +23,6 @@ from diagnose.checks.names import (
 )
 from diagnose.checks.results import Status
 from diagnose.checks.settings import DnsSettings
-from diagnose.checks.spf_dmarc import is_dmarc, is_spf, parse_dmarc, parse_spf
 from diagnose.exceptions import UsageError
 
 
@@ -112,6 +115,41 @@ def test_dmarc_parsing():
     assert "no p=" in parse_dmarc("v=DMARC1; rua=mailto:a@b.c").error
     assert parse_dmarc("v=DMARC1; p=reject; pct=150").error
     assert parse_dmarc("v=DMARC1; p=reject; adkim=x").error
+
+
+def test_dns_record_readers():
+    import dns.rdata
+
+    def rdata(rdtype, *texts):
+        return tuple(dns.rdata.from_text("IN", rdtype, text) for text in texts)
+
+    mx = rdata("MX", "20 Backup.Example.NET.", "10 mx.example.net.")
+    assert mx_records(mx) == [(10, "mx.example.net"), (20, "backup.example.net")]
+    assert mx_records(rdata("MX", "0 .")) == [(0, ".")]
+    assert addresses(rdata("A", "192.0.2.1") + rdata("AAAA", "2001:db8::1")) == [
+        "192.0.2.1",
+        "2001:db8::1",
+    ]
+    assert txt_strings(rdata("TXT", '"v=spf1 " "-all"')) == ["v=spf1 -all"]
+    # A lookup's records are of the type asked for; anything else is a bug, not "none".
+    with pytest.raises(TypeError):
+        mx_records(rdata("A", "192.0.2.1"))
+    with pytest.raises(TypeError):
+        addresses(mx)
+    with pytest.raises(TypeError):
+        txt_strings(mx)
+
+
+def test_mail_package_imports_no_dnspython():
+    code = (
+        "import sys\n"
+        "import diagnose.checks.mail, diagnose.checks.email\n"
+        "from diagnose.checks.registry import CHECKS_BY_ID\n"
+        "CHECKS_BY_ID['mail-domain'].load()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'dns', 'email_validator'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def settings(server, timeout=2.0):

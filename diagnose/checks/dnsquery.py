@@ -19,7 +19,7 @@ import random
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 import dns.asyncresolver
 import dns.exception
@@ -27,6 +27,11 @@ import dns.message
 import dns.name
 import dns.nameserver
 import dns.query
+import dns.rdata
+import dns.rdtypes.IN.A
+import dns.rdtypes.IN.AAAA
+import dns.rdtypes.mxbase
+import dns.rdtypes.txtbase
 import dns.resolver
 
 from diagnose.checks.settings import DnsSettings
@@ -34,6 +39,9 @@ from diagnose.exceptions import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    # dns.asyncbackend imports Backend from here without re-exporting it
+    import dns._asyncbackend
 
 #: Per-attempt timeout: a lost UDP packet is retried after this long, within the budget.
 ATTEMPT_TIMEOUT = 2.0
@@ -90,7 +98,7 @@ class _UdpChannel(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
-    def datagram_received(self, data: bytes, addr: Any) -> None:
+    def datagram_received(self, data: bytes, addr: object) -> None:
         if len(data) >= 2:
             waiter = self.pending.get(int.from_bytes(data[:2], "big"))
             if waiter is not None and not waiter.done():
@@ -142,7 +150,7 @@ class SharedUdpNameserver(dns.nameserver.Do53Nameserver):
         source: str | None,
         source_port: int,
         max_size: bool,
-        backend: Any,
+        backend: dns._asyncbackend.Backend,
         one_rr_per_rrset: bool = False,
         ignore_trailing: bool = False,
     ) -> dns.message.Message:
@@ -167,7 +175,8 @@ class SharedUdpNameserver(dns.nameserver.Do53Nameserver):
             channel.transport.sendto(request.to_wire())
             wire = await asyncio.wait_for(waiter, timeout)
         except TimeoutError:
-            raise dns.exception.Timeout(timeout=timeout) from None
+            # dnspython's exception constructors are untyped (**kwargs)
+            raise dns.exception.Timeout(timeout=timeout) from None  # type: ignore[no-untyped-call]
         finally:
             channel.pending.pop(request.id, None)
         response = dns.message.from_wire(
@@ -179,7 +188,7 @@ class SharedUdpNameserver(dns.nameserver.Do53Nameserver):
             raise_on_truncation=True,
         )
         if not request.is_response(response):
-            raise dns.query.BadResponse()
+            raise dns.query.BadResponse()  # type: ignore[no-untyped-call]
         return response
 
     def close(self) -> None:
@@ -233,15 +242,17 @@ class Outcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Lookup:
-    """One lookup's outcome. ``records`` holds rdata objects; ``reason`` a sentence."""
+    """One lookup's outcome. ``records`` holds dnspython's rdata objects, all of the
+    type asked for (read them with ``mx_records``, ``addresses``, ``txt_strings``);
+    ``reason`` is a sentence."""
 
     name: str
     rdtype: str
     outcome: Outcome
-    records: tuple[Any, ...] = ()
+    records: tuple[dns.rdata.Rdata, ...] = ()
     canonical_name: str | None = None
     reason: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def concluded(self) -> bool:
@@ -272,7 +283,8 @@ def classify(error: BaseException) -> tuple[Outcome, str]:
 
 
 def _no_nameservers_reason(error: dns.resolver.NoNameservers) -> str:
-    errors: Sequence[Any] = error.kwargs.get("errors") or ()
+    # dnspython's (server, tcp, port, error or rcode text, answer) for each attempt
+    errors: Sequence[tuple[object, ...]] = error.kwargs.get("errors") or ()
     rcodes: set[str] = set()
     for entry in errors:
         detail = entry[3] if len(entry) > 3 else None
@@ -321,19 +333,57 @@ async def lookup(
     return Lookup(name, rdtype, Outcome.OK, tuple(answer.rrset), canonical_name=canonical)
 
 
-def txt_strings(records: Sequence[Any]) -> list[str]:
+R = TypeVar("R", bound=dns.rdata.Rdata)
+
+
+def _all_of(kind: type[R], records: Sequence[dns.rdata.Rdata]) -> list[R]:
+    """``records`` as ``kind``; a lookup's records are all of the type it asked for, and
+    anything else is a bug (raised, so that the check reports it, never guesses)."""
+    typed = [record for record in records if isinstance(record, kind)]
+    if len(typed) != len(records):
+        found = ", ".join(sorted({type(record).__name__ for record in records}))
+        raise TypeError(f"Expected {kind.__name__} records, got {found}.")
+    return typed
+
+
+def txt_strings(records: Sequence[dns.rdata.Rdata]) -> list[str]:
     """Each TXT record as one string: its character-strings joined without spaces
     (RFC 7208 §3.3), decoded leniently."""
-    return [b"".join(record.strings).decode("utf-8", "replace") for record in records]
+    return [
+        b"".join(record.strings).decode("utf-8", "replace")
+        for record in _all_of(dns.rdtypes.txtbase.TXTBase, records)
+    ]
+
+
+def mx_records(records: Sequence[dns.rdata.Rdata]) -> list[tuple[int, str]]:
+    """(preference, exchange) of each MX record, sorted; the exchange in lower case
+    without its final dot (the root of a null MX is ".")."""
+    return sorted(
+        (record.preference, record.exchange.to_text(omit_final_dot=True).lower())
+        for record in _all_of(dns.rdtypes.mxbase.MXBase, records)
+    )
+
+
+def addresses(records: Sequence[dns.rdata.Rdata]) -> list[str]:
+    """The addresses of A and AAAA records, as text."""
+    found: list[str] = []
+    for record in records:
+        if not isinstance(record, dns.rdtypes.IN.A.A | dns.rdtypes.IN.AAAA.AAAA):
+            raise TypeError(f"Expected A or AAAA records, got {type(record).__name__}.")
+        found.append(str(record.address))
+    return found
 
 
 __all__ = [
     "Budget",
     "Lookup",
     "Outcome",
+    "addresses",
     "classify",
+    "close_resolver",
     "lookup",
     "make_resolver",
+    "mx_records",
     "parse_nameserver",
     "txt_strings",
 ]

@@ -9,10 +9,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from diagnose.checks.results import CheckResult, Status, overall
 from diagnose.checks.settings import DnsSettings
+
+if TYPE_CHECKING:
+    from dns.asyncresolver import Resolver
+
+    from diagnose.checks.mail.report import MxHost, MxHostDict
+
+
+class EmailReportDict(TypedDict):
+    """An address's report in the JSON output (one line of ``diagnose email --format json``)."""
+
+    email: str
+    input: str
+    status: str
+    verdict: str
+    domain: str
+    checks: list[dict[str, object]]
+    mx: list[MxHostDict]
 
 
 @dataclass(frozen=True)
@@ -22,10 +39,10 @@ class EmailReport:
     status: Status
     checks: tuple[CheckResult, ...]
     domain: str = ""
-    mx: tuple[Any, ...] = ()
+    mx: tuple[MxHost, ...] = ()
     verdict: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> EmailReportDict:
         return {
             "email": self.email,
             "input": self.input,
@@ -71,7 +88,9 @@ def check_syntax(address: str) -> Syntax:
     )
 
 
-async def check_email_async(address: str, dns: DnsSettings, *, resolver: Any = None) -> EmailReport:
+async def check_email_async(
+    address: str, dns: DnsSettings, *, resolver: Resolver | None = None
+) -> EmailReport:
     from diagnose.checks.mail import check_domain_async
 
     syntax = check_syntax(address)
@@ -96,9 +115,9 @@ async def check_email_async(address: str, dns: DnsSettings, *, resolver: Any = N
 
 def check_email(address: str, dns: DnsSettings) -> EmailReport:
     """Check an address: syntax, then whether its domain can receive mail."""
-    from diagnose.checks.mail import _run_sync
+    from diagnose.checks.mail import run_sync
 
-    return _run_sync(check_email_async(address, dns))
+    return run_sync(check_email_async(address, dns))
 
 
 async def check_emails_async(

@@ -7,9 +7,14 @@ phonenumbers (Google's libphonenumber metadata), not asked.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from diagnose.checks.results import CheckResult, Status
 from diagnose.checks.settings import DnsSettings
 from diagnose.exceptions import AnswerError
+
+if TYPE_CHECKING:
+    from phonenumbers import PhoneNumber
 
 #: The country calling code the personal account accepts.
 ACCEPTED_COUNTRY_CODE = 7
@@ -18,7 +23,7 @@ ACCEPTED_COUNTRY_CODE = 7
 ACCEPTED_REGION = "RU"
 
 
-def parse_phone(value: str):
+def parse_phone(value: str) -> PhoneNumber:
     """Parse an international number ("+7 912 ..."); raise AnswerError if it is not one."""
     import phonenumbers
 

@@ -9,6 +9,7 @@ check is imported lazily: nothing here loads dnspython or phonenumbers until it 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import NamedTuple, Protocol
 
 from diagnose.checks.results import CheckResult
@@ -39,7 +40,8 @@ class CheckSpec(NamedTuple):
 
     def load(self) -> LiveCheck:
         module, _, name = self.implementation.partition(":")
-        return getattr(importlib.import_module(module), name)()
+        factory: Callable[[], LiveCheck] = getattr(importlib.import_module(module), name)
+        return factory()
 
 
 #: The registry: every live check a rule may name. Add a check here and in its module.

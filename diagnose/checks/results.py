@@ -11,7 +11,6 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
 
 from diagnose.exceptions import EXIT_OK, EXIT_PROBLEM, EXIT_UNDETERMINED
 
@@ -43,22 +42,26 @@ def exit_code_for(statuses: Iterable[Status]) -> int:
     return EXIT_OK
 
 
-def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def _frozen(mapping: Mapping[str, object] | None) -> Mapping[str, object]:
     return MappingProxyType(dict(mapping or {}))
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check's outcome: a stable ``id``, a status and a sentence saying what was found."""
+    """One check's outcome: a stable ``id``, a status and a sentence saying what was found.
+
+    ``details`` are the check's own extra JSON fields (numbers, strings, lists, objects);
+    each check has its own, so readers look up and narrow the ones they know.
+    """
 
     id: str
     status: Status
     message: str
-    details: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    details: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
         object.__setattr__(self, "details", _frozen(self.details))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "status": str(self.status), "message": self.message, **self.details}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
+from click.decorators import FC
 
 from diagnose.checks.settings import DnsSettings
 
@@ -15,7 +18,7 @@ rules_option = click.option(
 )
 
 
-def format_option(default: str = "text", help: str = "Output format."):
+def format_option(default: str = "text", help: str = "Output format.") -> Callable[[FC], FC]:
     return click.option(
         "--format",
         "output_format",

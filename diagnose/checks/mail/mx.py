@@ -1,0 +1,274 @@
+"""The MX records: present, null, implicit, and what their targets resolve to.
+
+From the round-1 answers (``judge_mx``): the MX records themselves (RFC 5321 §5),
+the null MX of RFC 7505 ("MX 0 ." alone: the domain accepts no mail; anything else
+with a root target is malformed, §3), and, with no MX record at all, the implicit MX
+of RFC 5321 §5.1 (mail goes to the domain's own A/AAAA addresses).
+
+From round 2 (``check_targets``, which asks every target's A and AAAA at once): each
+target must be a host name, not an alias (RFC 2181 §10.3), resolve to an address, and
+that address must be public for the internet to reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from typing import TYPE_CHECKING
+
+from diagnose.checks.mail.report import TARGET_IDS, MxHost, make_result
+from diagnose.checks.names import doubled_domain, host_name_problem
+from diagnose.checks.results import CheckResult, Status
+
+if TYPE_CHECKING:
+    from dns.asyncresolver import Resolver
+
+    from diagnose.checks.dnsquery import Budget, Lookup
+
+
+def is_public(address: str) -> bool:
+    return ipaddress.ip_address(address).is_global
+
+
+def found_addresses(*lookups: Lookup) -> list[str]:
+    """The addresses the A/AAAA ``lookups`` found, in order."""
+    from diagnose.checks.dnsquery import Outcome, addresses
+
+    found: list[str] = []
+    for item in lookups:
+        if item.outcome is Outcome.OK:
+            found.extend(addresses(item.records))
+    return found
+
+
+def judge_mx(
+    name: str, mx_l: Lookup, a_l: Lookup | None, aaaa_l: Lookup | None
+) -> tuple[list[CheckResult], list[MxHost]]:
+    """mx-present and null-mx from the MX answer (and, with no MX record, from the
+    domain's own A/AAAA answers); the implicit MX host when there is one."""
+    from diagnose.checks.dnsquery import Outcome, mx_records
+
+    checks: list[CheckResult] = []
+    mx_hosts: list[MxHost] = []
+    if mx_l.outcome is Outcome.OK:
+        records = mx_records(mx_l.records)
+        null = [(pref, ex) for pref, ex in records if ex in ("", ".")]
+        listed = ", ".join(f"{pref} {ex or '.'}" for pref, ex in records)
+        checks.append(
+            make_result(
+                "mx-present",
+                Status.PASS,
+                f"{name} has MX records: {listed}" + ("" if listed.endswith(".") else "."),
+                count=len(records),
+            )
+        )
+        if not null:
+            checks.append(make_result("null-mx", Status.PASS, f"{name} has no null MX record."))
+        elif len(records) == 1 and null[0][0] == 0:
+            checks.append(
+                make_result(
+                    "null-mx",
+                    Status.FAIL,
+                    f"{name} publishes a null MX (MX 0 .): it accepts no mail (RFC 7505).",
+                )
+            )
+        else:
+            checks.append(
+                make_result(
+                    "null-mx",
+                    Status.FAIL,
+                    f"{name} has a malformed null MX: 'MX {null[0][0]} .' next to other MX "
+                    "records or with a preference other than 0 (RFC 7505 §3).",
+                )
+            )
+    elif mx_l.outcome is Outcome.NODATA:
+        assert a_l is not None and aaaa_l is not None
+        implicit = found_addresses(a_l, aaaa_l)
+        public = [address for address in implicit if is_public(address)]
+        if implicit:
+            mx_hosts.append(MxHost(0, name, tuple(implicit), implicit=True))
+        if public:
+            checks.append(
+                make_result(
+                    "mx-present",
+                    Status.WARN,
+                    f"{name} has no MX record; mail goes to its own address "
+                    f"({', '.join(public)}) as an implicit MX (RFC 5321 §5.1).",
+                )
+            )
+        elif implicit:
+            checks.append(
+                make_result(
+                    "mx-present",
+                    Status.FAIL,
+                    f"{name} has no MX record, and its own addresses "
+                    f"({', '.join(implicit)}) are not public.",
+                )
+            )
+        elif a_l.concluded and aaaa_l.concluded:
+            checks.append(
+                make_result("mx-present", Status.FAIL, f"{name} has no MX record and no address.")
+            )
+        else:
+            reason = a_l.reason or aaaa_l.reason
+            checks.append(
+                make_result(
+                    "mx-present",
+                    Status.ERROR,
+                    f"{name} has no MX record, and its address lookup is undetermined: {reason}",
+                )
+            )
+        checks.append(make_result("null-mx", Status.PASS, f"{name} has no null MX record."))
+    else:
+        checks.append(
+            make_result(
+                "mx-present", Status.ERROR, f"The MX lookup for {name} failed: {mx_l.reason}"
+            )
+        )
+        checks.append(make_result("null-mx", Status.SKIP, "Skipped: the MX lookup failed."))
+    return checks, mx_hosts
+
+
+def targets_skipped(mx_l: Lookup) -> list[CheckResult]:
+    """The mx-target-* checks when the domain has no MX record or its lookup failed."""
+    from diagnose.checks.dnsquery import Outcome
+
+    why = (
+        "Skipped: the domain has no MX record; mx-present judged its own address."
+        if mx_l.outcome is Outcome.NODATA
+        else "Skipped: the MX lookup failed."
+    )
+    return [make_result(cid, Status.SKIP, why) for cid in TARGET_IDS]
+
+
+def mx_targets(mx_l: Lookup) -> list[tuple[int, str]]:
+    """(preference, exchange) of the real MX targets (not the null MX's root)."""
+    from diagnose.checks.dnsquery import mx_records
+
+    return [(pref, ex) for pref, ex in mx_records(mx_l.records) if ex not in ("", ".")]
+
+
+async def check_targets(
+    resolver: Resolver, name: str, targets: list[tuple[int, str]], budget: Budget
+) -> tuple[list[CheckResult], list[MxHost]]:
+    """mx-target-syntax, -cname, -resolves and -public for the real MX targets."""
+    from diagnose.checks import dnsquery
+
+    if not targets:
+        why = "Skipped: the domain has no MX target (only a null MX) or no MX record."
+        return [make_result(cid, Status.SKIP, why) for cid in TARGET_IDS], []
+    results: list[CheckResult] = []
+    problems = {ex: host_name_problem(ex) for _, ex in targets}
+    bad = [problem for problem in problems.values() if problem]
+    hints = [
+        f"The MX target {ex} ends with {name} twice: the zone file probably lacks the "
+        f"final dot after the host name (write 'MX {pref} {ex[: -len(name) - 1]}.')."
+        for pref, ex in targets
+        if doubled_domain(ex, name)
+    ]
+    hint_text = (" Hint: " + " ".join(hints)) if hints else ""
+    if bad:
+        results.append(make_result("mx-target-syntax", Status.FAIL, " ".join(bad) + hint_text))
+    else:
+        results.append(
+            make_result(
+                "mx-target-syntax",
+                Status.PASS,
+                "Every MX target is a host name." + hint_text,
+                **({"hints": hints} if hints else {}),
+            )
+        )
+    valid = sorted({ex for _, ex in targets if not problems[ex]})
+    lookups = await asyncio.gather(
+        *(dnsquery.lookup(resolver, ex, rdtype, budget) for ex in valid for rdtype in ("A", "AAAA"))
+    )
+    by_target = {ex: (lookups[2 * i], lookups[2 * i + 1]) for i, ex in enumerate(valid)}
+
+    aliases = [
+        f"{ex} (-> {pair[0].canonical_name or pair[1].canonical_name})"
+        for ex, pair in by_target.items()
+        if any(item.is_alias for item in pair)
+    ]
+    if aliases:
+        results.append(
+            make_result(
+                "mx-target-cname",
+                Status.WARN,
+                "An MX target is an alias (CNAME), which RFC 2181 §10.3 forbids: "
+                + ", ".join(aliases)
+                + ".",
+            )
+        )
+    elif valid:
+        results.append(make_result("mx-target-cname", Status.PASS, "No MX target is an alias."))
+    else:
+        results.append(make_result("mx-target-cname", Status.SKIP, "Skipped: no valid MX target."))
+
+    resolved: dict[str, list[str]] = {}
+    none: list[str] = [ex for _, ex in targets if problems[ex]]
+    unknown: list[tuple[str, str]] = []
+    for ex, (a_l, aaaa_l) in by_target.items():
+        found = found_addresses(a_l, aaaa_l)
+        if found:
+            resolved[ex] = found
+        if not a_l.concluded or not aaaa_l.concluded:
+            if not found:
+                unknown.append((ex, a_l.reason or aaaa_l.reason))
+        elif not found:
+            none.append(ex)
+    none = sorted(set(none))
+    if unknown:
+        listed = "; ".join(f"{ex}: {reason}" for ex, reason in unknown)
+        results.append(
+            make_result(
+                "mx-target-resolves", Status.ERROR, f"Address lookup undetermined for {listed}"
+            )
+        )
+    elif not none:
+        results.append(
+            make_result("mx-target-resolves", Status.PASS, "Every MX target has an address.")
+        )
+    elif not resolved:
+        results.append(
+            make_result(
+                "mx-target-resolves",
+                Status.FAIL,
+                f"No MX target has an address: {', '.join(none)}.{hint_text}",
+            )
+        )
+    else:
+        results.append(
+            make_result(
+                "mx-target-resolves",
+                Status.WARN,
+                f"Some MX targets have no address: {', '.join(none)}.{hint_text}",
+            )
+        )
+
+    addresses = [address for found in resolved.values() for address in found]
+    private = sorted({address for address in addresses if not is_public(address)})
+    if not addresses:
+        results.append(
+            make_result("mx-target-public", Status.SKIP, "Skipped: no MX address found.")
+        )
+    elif not private:
+        results.append(make_result("mx-target-public", Status.PASS, "Every MX address is public."))
+    elif len(private) < len(set(addresses)):
+        results.append(
+            make_result(
+                "mx-target-public",
+                Status.WARN,
+                "Some MX addresses are private, loopback or reserved: " + ", ".join(private) + ".",
+            )
+        )
+    else:
+        results.append(
+            make_result(
+                "mx-target-public",
+                Status.FAIL,
+                "Every MX address is private, loopback or reserved, so the internet cannot "
+                "reach them: " + ", ".join(private) + ".",
+            )
+        )
+    hosts = [MxHost(pref, ex, tuple(resolved.get(ex, ()))) for pref, ex in targets]
+    return results, hosts

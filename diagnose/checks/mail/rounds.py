@@ -1,0 +1,143 @@
+"""One domain, start to finish: the name, then the DNS query rounds.
+
+One domain costs about two DNS round trips. Round 1 asks for MX, TXT (SPF) and
+``_dmarc`` TXT (DMARC) at once. Round 2 starts as soon as the MX answer is in,
+without waiting for the TXT answers: every MX target's A and AAAA at once
+(``mx.check_targets``), or, with no MX record, the domain's own A/AAAA (the implicit
+MX of RFC 5321 §5.1). SPF include/redirect chains add rounds only when the record
+has them (``spf.check_spf``, started as soon as TXT is in), each level's lookups
+again at once. Every lookup shares one time budget per domain
+(``DnsSettings.timeout``), and a lookup that runs out of it is undetermined (status
+error), never "missing".
+
+dnspython is imported (through ``diagnose.checks.dnsquery``) only when a check runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from diagnose.checks.mail.dmarc import check_dmarc
+from diagnose.checks.mail.mx import check_targets, judge_mx, mx_targets, targets_skipped
+from diagnose.checks.mail.report import CHECK_IDS, DomainReport, MxHost, make_result, skip_rest
+from diagnose.checks.mail.spf import check_spf
+from diagnose.checks.mail.verdict import conclude
+from diagnose.checks.names import DomainSyntaxError, normalize_domain
+from diagnose.checks.results import CheckResult, Status
+from diagnose.checks.settings import DnsSettings
+from diagnose.exceptions import DiagnoseError
+
+if TYPE_CHECKING:
+    from dns.asyncresolver import Resolver
+
+    from diagnose.checks.dnsquery import Lookup
+
+
+async def check_domain_async(
+    domain: str, dns: DnsSettings, *, resolver: Resolver | None = None
+) -> DomainReport:
+    """Check one domain; ``resolver`` (from ``make_resolver``) may be shared by a batch.
+
+    Never raises for anything about the domain or the network: a defect found on the
+    way is reported as undetermined checks rather than ending a whole batch.
+    """
+    from diagnose.checks.dnsquery import close_resolver, make_resolver
+
+    own = resolver is None
+    try:
+        if resolver is None:
+            resolver = make_resolver(dns)
+        return await _check_domain(domain, dns, resolver)
+    except (asyncio.CancelledError, DiagnoseError):
+        raise  # DiagnoseError: no resolver at all, which is the caller's to report
+    except Exception as error:  # a bug; the batch goes on, and the report says so
+        shown = domain.strip().lower().rstrip(".")
+        message = f"The check could not be completed because of an internal error: {error!r}."
+        checks = [make_result(cid, Status.ERROR, message) for cid in CHECK_IDS]
+        return conclude(domain, shown, checks, ())
+    finally:
+        if own and resolver is not None:
+            close_resolver(resolver)
+
+
+async def _check_domain(domain: str, dns: DnsSettings, resolver: Resolver) -> DomainReport:
+    from diagnose.checks import dnsquery
+
+    try:
+        name = normalize_domain(domain)
+    except DomainSyntaxError as error:
+        shown = domain.strip().lower().rstrip(".")
+        checks = skip_rest(
+            [make_result("domain-syntax", Status.FAIL, str(error))],
+            "Skipped: the domain name is not valid.",
+        )
+        return conclude(domain, shown, checks, ())
+    budget = dnsquery.Budget(dns.timeout)
+    checks = [make_result("domain-syntax", Status.PASS, f"{name} is a valid domain name.")]
+
+    # Round 1: MX, TXT (SPF) and _dmarc TXT, at once. Round 2 (below) starts as soon
+    # as the MX answer is in, without waiting for the TXT answers; SPF includes are
+    # walked as soon as TXT is in.
+    def start(qname: str, rdtype: str) -> asyncio.Future[Lookup]:
+        return asyncio.ensure_future(dnsquery.lookup(resolver, qname, rdtype, budget))
+
+    mx_t, txt_t, dmarc_t = start(name, "MX"), start(name, "TXT"), start(f"_dmarc.{name}", "TXT")
+    spf_t = asyncio.ensure_future(check_spf(resolver, name, txt_t, budget))
+    mx_l = await mx_t
+    Outcome = dnsquery.Outcome
+    a_l: Lookup | None = None
+    aaaa_l: Lookup | None = None
+    if mx_l.outcome is Outcome.NXDOMAIN:
+        for task in (txt_t, dmarc_t, spf_t):
+            task.cancel()
+        await asyncio.gather(txt_t, dmarc_t, spf_t, return_exceptions=True)
+        txt_l = mx_l
+        targets_t = asyncio.ensure_future(_no_targets())
+    else:
+        # Round 2 starts as soon as the MX answer is in: the MX targets' addresses, or,
+        # with no MX (NODATA), the domain's own A/AAAA for the implicit MX (RFC 5321
+        # §5.1). Either way one round trip after the first, and the domain's own
+        # addresses are asked only when they matter.
+        targets_t = asyncio.ensure_future(check_targets(resolver, name, mx_targets(mx_l), budget))
+        if mx_l.outcome is Outcome.NODATA:
+            a_l, aaaa_l = await asyncio.gather(start(name, "A"), start(name, "AAAA"))
+        txt_l, dmarc_l = await asyncio.gather(txt_t, dmarc_t)
+    on_domain = [mx_l, txt_l, *(item for item in (a_l, aaaa_l) if item is not None)]
+    if any(item.outcome is Outcome.NXDOMAIN for item in on_domain):
+        checks.append(
+            make_result(
+                "domain-exists", Status.FAIL, f"{name} does not exist in the DNS (NXDOMAIN)."
+            )
+        )
+        for pending in (spf_t, targets_t):
+            pending.cancel()
+        await asyncio.gather(spf_t, targets_t, return_exceptions=True)
+        return conclude(domain, name, skip_rest(checks, "Skipped: the domain does not exist."), ())
+    if any(item.concluded for item in on_domain):
+        checks.append(make_result("domain-exists", Status.PASS, f"{name} exists in the DNS."))
+    else:
+        checks.append(
+            make_result(
+                "domain-exists",
+                Status.ERROR,
+                f"Could not tell whether {name} exists: {mx_l.reason}",
+            )
+        )
+    mx_checks, mx_hosts = judge_mx(name, mx_l, a_l, aaaa_l)
+    checks.extend(mx_checks)
+    target_results, mx_hosts_found = await targets_t
+    spf_result = await spf_t
+    if mx_l.outcome is Outcome.OK:
+        mx_hosts = mx_hosts_found
+        checks.extend(target_results)
+    else:
+        checks.extend(targets_skipped(mx_l))
+    checks.append(spf_result)
+    checks.append(check_dmarc(name, dmarc_l))
+    return conclude(domain, name, checks, tuple(mx_hosts))
+
+
+async def _no_targets() -> tuple[list[CheckResult], list[MxHost]]:
+    """Round 2 when the domain does not exist: nothing to ask."""
+    return [], []
