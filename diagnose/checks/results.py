@@ -65,3 +65,10 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "status": str(self.status), "message": self.message, **self.details}
+
+    def subchecks(self) -> tuple[Mapping[str, object], ...]:
+        """The sub-checks a composite check (``mail-domain``) reports under ``checks``."""
+        found = self.details.get("checks")
+        if not isinstance(found, list | tuple):
+            return ()
+        return tuple(item for item in found if isinstance(item, Mapping))

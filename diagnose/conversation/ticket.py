@@ -108,7 +108,7 @@ def to_markdown(ticket: Ticket) -> str:
         lines += ["", "### Live checks", ""]
         for check in ticket.checks:
             lines.append(f"- {check.id}: {check.status}: {_one_line(check.message)}")
-            for sub in check.details.get("checks", ()) or ():
+            for sub in check.subchecks():
                 lines.append(f"  - {sub['id']}: {sub['status']}: {_one_line(str(sub['message']))}")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -13,7 +13,9 @@ text from DNS or from the person is shown with control characters escaped.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sys
 import textwrap
 import threading
 from collections.abc import Callable
@@ -92,7 +94,12 @@ class Terminal:
         self.explain = explain
         self.offer_save = offer_save
         self.read = read
-        self.colour = use_colour(click.get_text_stream("stderr" if err else "stdout"))
+        self.colour = use_colour(sys.stderr if err else sys.stdout)
+        if read is input:
+            # Line editing (arrows, Ctrl-A, history) for input(): importing readline is
+            # all it takes. Not everywhere (a Python built without it): then plain lines.
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: F401
         self.shown: Recommendation | None = None
         self.saved_ticket: str | None = None
         self._console: Console | None = None

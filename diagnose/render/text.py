@@ -9,6 +9,7 @@ No internal jargon (rule ids, article ids, outcome names) unless ``explain`` is 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Mapping
 from typing import TextIO
 
 from rich.console import Console, Group, RenderableType
@@ -58,21 +59,21 @@ def checks(console: Console, results: tuple[CheckResult, ...]) -> None:
     console.print("[bold]Live checks[/]")
     for result in results:
         console.print(findings([result.to_dict()], indent=2))
-        subchecks = result.details.get("checks", ()) or ()
+        subchecks = result.subchecks()
         if subchecks:
             console.print(findings(subchecks, indent=6))
 
 
-def findings(results: object, indent: int) -> Padding:
+def findings(results: Iterable[Mapping[str, object]], indent: int) -> Padding:
     """Check results as rows of mark, id and finding; long findings wrap inside their
     own column."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column(no_wrap=True)
     grid.add_column(ratio=1)
-    for result in results:  # type: ignore[attr-defined]
+    for result in results:
         grid.add_row(
-            rich_mark(Status(result["status"])),
+            rich_mark(Status(str(result["status"]))),
             f"{_safe(str(result['id']))}:",
             Text(printable(str(result["message"]))),
         )
@@ -133,5 +134,5 @@ def explanation(console: Console, rec: Recommendation) -> None:
     for item in rec.evidence:
         console.print(f"  - {_safe(item.condition)}: {_safe(item.fact)}")
     console.print("[bold]Why not the others[/]")
-    for item in rec.considered:
-        console.print(f"  - {item.article} (rule {item.rule}): {_safe(item.reason)}")
+    for other in rec.considered:
+        console.print(f"  - {other.article} (rule {other.rule}): {_safe(other.reason)}")
