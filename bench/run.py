@@ -13,10 +13,14 @@ runs, measured in this process's run so that ratios compare like with like:
 * consultation: a whole scripted ``diagnose run --no-input --format json`` minus
   ``diagnose --version``;
 * reuse: consultations in one process over every path of the truth table in
-  tests/test_engine.py, reusing the compiled engine class;
+  tests/test_engine.py, answers given up front, reusing the compiled engine class
+  (``Conversation.run`` of diagnose.conversation, as ``--no-input`` runs it);
 * scaling: generated knowledge bases of 100, 300 and 1,000 rules (bench/kbgen.py):
   load, compile, building the engine, and a consultation asked question by question
-  (best of the runs, sizes interleaved);
+  (best of the runs, sizes interleaved). ``Conversation.next`` replays the state
+  through the pooled engine at every step, so such a consultation costs one engine
+  replay per question plus one; the note gives the same answers given up front (one
+  replay) beside it;
 * mail: the rows of bench/mail_bench.py when it is present (a local DNS server and
   checkdmarc in its own virtual environment; it is that module's business).
 
@@ -236,12 +240,49 @@ def first_question(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def conversation(kb, engine_class):
+    """A scripted consultation's conversation: nothing confirmed, nothing reviewed."""
+    from diagnose.conversation.machine import Conversation
+
+    return Conversation(kb, engine_class, converse=False)
+
+
+def scripted(answers: dict[str, str]):
+    """Answers each question from a dict, as a person at the terminal would."""
+
+    def answer(step) -> str:
+        return answers.get(step.question.id, "unknown")
+
+    return answer
+
+
+def replays(kb, engine_class, answers: dict[str, str], *, asked: bool) -> int:
+    """How many times a consultation replays its state through the engine (one per
+    ``Conversation.next``): answers given up front (``asked=False``) or asked one by one."""
+    from diagnose.conversation.state import State
+
+    talk = conversation(kb, engine_class)
+    step, count = talk.next, 0
+
+    def counted(state):
+        nonlocal count
+        count += 1
+        return step(state)
+
+    talk.next = counted  # run() calls self.next: this instance's counts
+    if asked:
+        talk.run(State(), scripted(answers))
+    else:
+        talk.run(State(given=answers))
+    return count
+
+
 def reuse(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     """In-process: compile once, then every truth-table path, many times."""
     sys.path.insert(0, str(ROOT / "tests"))
     from test_engine import TRUTH_TABLE  # the tests' own table of every path
 
-    from diagnose.consultation import Consultation
+    from diagnose.conversation.state import State
     from diagnose.engine import engine_for
     from diagnose.kb.loader import load
 
@@ -250,18 +291,19 @@ def reuse(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     loaded = time.perf_counter()
     engine_class = engine_for(kb)
     compiled = time.perf_counter()
-    Consultation(kb, engine_class).run(TRUTH_TABLE[0][0])
+    conversation(kb, engine_class).run(State(given=TRUTH_TABLE[0][0]))
     first = time.perf_counter()
     rounds = max(3, ctx["repeat"] // 3)
     per_consultation = []
     for _ in range(rounds):
         for answers, article, _rule in TRUTH_TABLE:
             t0 = time.perf_counter()
-            rec = Consultation(kb, engine_for(kb)).run(answers)
+            _, rec = conversation(kb, engine_for(kb)).run(State(given=answers))
             per_consultation.append(time.perf_counter() - t0)
             assert rec.article.id == article
     median = statistics.median(per_consultation)
     worst = max(per_consultation)
+    steps = [replays(kb, engine_class, answers, asked=False) for answers, _, _ in TRUTH_TABLE]
     return [
         row(
             f"consultation reusing the compiled engine ({len(TRUTH_TABLE)} truth-table paths)",
@@ -273,38 +315,24 @@ def reuse(ctx: dict[str, Any]) -> list[dict[str, Any]]:
             note=(
                 f"max {ms(worst)} ms; in this process: load {ms(loaded - start)} ms, "
                 f"compile {ms(compiled - loaded)} ms, first consultation "
-                f"(engine network built) {ms(first - compiled)} ms"
+                f"(engine network built) {ms(first - compiled)} ms; answers given up "
+                f"front, {min(steps)}-{max(steps)} engine replays per consultation "
+                "(one more after a live check)"
             ),
         )
     ]
 
 
-class _ScriptedAsker:
-    """Answers each question from a dict, as a person at the terminal would."""
-
-    def __init__(self, answers: dict[str, str]) -> None:
-        self.answers = answers
-
-    def ask(self, question, context) -> str:
-        return self.answers.get(question.id, "unknown")
-
-    def ask_ticket(self, field):
-        return None
-
-    def checking(self, description, value):
-        return lambda result: None
-
-
 def scaling(ctx: dict[str, Any]) -> list[dict[str, Any]]:
-    from diagnose.consultation import Consultation
+    from diagnose.conversation.state import State
     from diagnose.engine import compile_kb
     from diagnose.kb.loader import load
 
     sizes = (100, 300) if ctx["quick"] else (100, 300, 1000)
     repeat = 3 if ctx["quick"] else 5
-    samples = {
-        size: {"load": [], "compile": [], "network": [], "consultation": []} for size in sizes
-    }
+    parts = ("load", "compile", "network", "consultation", "given")
+    samples = {size: {part: [] for part in parts} for size in sizes}
+    steps: dict[int, list[int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         kb_dirs = {size: kbgen.write_kb(Path(tmp) / f"kb{size}", size) for size in sizes}
         # Sizes interleaved round by round, so the machine's drift spreads over all.
@@ -323,19 +351,29 @@ def scaling(ctx: dict[str, Any]) -> list[dict[str, Any]]:
                 taken["load"].append(t1 - t0)
                 taken["compile"].append(t2 - t1)
                 taken["network"].append(t3 - t2)
-                # Untimed: the consultations' own engine instance (its network) is built.
-                Consultation(kb, engine_class, asker=_ScriptedAsker(paths[0])).run({})
-                for answers in paths:  # asked one by one, as on a terminal
+                # Untimed: the consultations' own (pooled) engine instance is built.
+                conversation(kb, engine_class).run(State(), scripted(paths[0]))
+                # Asked one by one, as on a terminal: Conversation.next replays the
+                # state through the pooled engine once per question, and once more at
+                # the end.
+                for answers in paths:
                     s = time.perf_counter()
-                    Consultation(kb, engine_class, asker=_ScriptedAsker(answers)).run({})
+                    conversation(kb, engine_class).run(State(), scripted(answers))
                     taken["consultation"].append(time.perf_counter() - s)
+                # The same paths given up front (--answer): a single replay.
+                for answers in paths:
+                    s = time.perf_counter()
+                    conversation(kb, engine_class).run(State(given=answers))
+                    taken["given"].append(time.perf_counter() - s)
+                if size not in steps:
+                    steps[size] = [replays(kb, engine_class, a, asked=True) for a in paths]
         del kb, engine_class
         gc.collect()
     # Best of the runs: these are CPU-bound and short, so on a shared machine the
     # minimum is the steadiest estimate (the small sizes' medians moved by 2x between runs).
     results = {
-        size: {part: min(values) for part, values in parts.items()}
-        for size, parts in samples.items()
+        size: {part: min(values) for part, values in measured.items()}
+        for size, measured in samples.items()
     }
     rows = []
     base = sizes[0]
@@ -351,7 +389,9 @@ def scaling(ctx: dict[str, Any]) -> list[dict[str, Any]]:
                 group="scaling",
                 note=(
                     f"load {ms(r['load'])} ms, compile {ms(r['compile'])} ms, "
-                    f"network {ms(r['network'])} ms, consultation {ms(r['consultation'])} ms"
+                    f"network {ms(r['network'])} ms, consultation {ms(r['consultation'])} ms "
+                    f"({min(steps[size])}-{max(steps[size])} engine replays; the same "
+                    f"answers given up front, one replay: {ms(r['given'])} ms)"
                 ),
             )
         )
