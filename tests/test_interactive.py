@@ -125,6 +125,7 @@ def test_help_why_back_and_unknown_at_questions(terminal):
     ask(child, "unknown")
     child.expect_exact("Ask support directly")  # nothing matches: support, with a ticket
     child.expect_exact("Which login")
+    child.expect_exact("> ")
     child.sendintr()
     assert finish(child) == 0  # the recommendation (no live check) was on the screen
 
@@ -372,6 +373,7 @@ def test_login_defaults_to_the_address_given_earlier(terminal):
     ask(child, "no")
     child.expect_exact("Which login")
     child.expect_exact("Enter skips")
+    child.expect_exact("> ")
     child.sendintr()
     finish(child)
 
@@ -533,6 +535,7 @@ def test_information_articles_ask_whether_they_answered(terminal, answers, title
     ask(child, "no")
     child.expect_exact(f"{title}: the answer did not help")
     child.expect_exact("Which login")
+    child.expect_exact("> ")
     child.sendintr()
     finish(child)
 
@@ -588,6 +591,7 @@ def test_kazakh_plus_seven_number_escalates_saying_so(terminal):
     assert "can be registered" not in child.before
     child.expect_exact("Ask support whether this number can be registered")
     child.expect_exact("Which login")
+    child.expect_exact("> ")
     child.sendintr()
     finish(child)
 
@@ -607,6 +611,7 @@ def test_a_corrected_address_after_an_invalid_one_is_understood(terminal):
     child.expect_exact("or type the corrected email")
     ask(child, "ann@example.com")
     child.expect_exact("Checking the email address's syntax: ann@example.com")
+    child.expect_exact("> ")
     child.sendintr()
     finish(child)
 
