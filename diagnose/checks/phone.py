@@ -67,9 +67,13 @@ class PhoneCountryCheck:
         if number.country_code == ACCEPTED_COUNTRY_CODE:
             # Kazakhstan's ranges are +7 6xx and +7 7xx, assigned or not yet.
             kazakh = region == "KZ" or str(number.national_number)[:1] in {"6", "7"}
-            where = "to Kazakhstan" if kazakh else "to no Russian number range"
+            where = (
+                "belongs to Kazakhstan, not to Russia"
+                if kazakh
+                else "is in no Russian number range"
+            )
             message = (
-                f"The number has the +7 country code but belongs {where}, not to Russia; "
+                f"The number has the +7 country code but {where}; "
                 "the personal account promises registration for Russian numbers only."
             )
             return CheckResult(self.id, Status.WARN, message, details)

@@ -49,7 +49,7 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(
         "phone-country",
         frozenset({"phone"}),
-        "the phone number's country code (+7 can be registered)",
+        "the phone number's country (registration takes Russian +7 numbers)",
         "diagnose.checks.phone:PhoneCountryCheck",
     ),
     CheckSpec(

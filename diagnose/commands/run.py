@@ -179,21 +179,30 @@ def _stopped(stopped: Stopped, path: Path, output_format: str) -> int:
     resume = f"continue with: diagnose run --resume {saved}"
     if stopped.shown is not None:
         # The recommendation was on the screen: it stands, and so does its exit code.
-        click.echo(
-            f"\ndiagnose: stopped. The recommendation above stands; what you typed since "
-            f"is saved in {saved}; {resume}",
-            err=True,
+        _tell(
+            f"diagnose: stopped. The recommendation above stands; what you typed since "
+            f"is saved in {saved}; {resume}"
         )
         if output_format == "json":
             click.echo(json.dumps(stopped.shown.to_dict(), indent=2, ensure_ascii=False))
         return stopped.shown.exit_code
     what = "Input ended" if stopped.eof else "Stopped"
-    click.echo(
-        f"\ndiagnose: {what} before the consultation finished. Your answers are saved "
-        f"in {saved}; {resume}",
-        err=True,
+    _tell(
+        f"diagnose: {what} before the consultation finished. Your answers are saved "
+        f"in {saved}; {resume}"
     )
     return EXIT_USAGE if stopped.eof else EXIT_INTERRUPTED
+
+
+def _tell(message: str) -> None:
+    """A message on stderr after a blank line, wrapped to the terminal's width (a path
+    stays whole: it must stay copyable)."""
+    import shutil
+    import textwrap
+
+    width = max(20, shutil.get_terminal_size().columns - 1)
+    text = textwrap.fill(message, width, break_long_words=False, break_on_hyphens=False)
+    click.echo("\n" + text, err=True)
 
 
 @contextlib.contextmanager

@@ -189,7 +189,7 @@ class Conversation:
                 stripped = step.default
             if not stripped or stripped.lower() == UNKNOWN:
                 return state.add("ticket", step.field.id, None)
-            return state.add("ticket", step.field.id, parse_field(step.field, text))
+            return state.add("ticket", step.field.id, parse_field(step.field, stripped))
         if isinstance(step, Review):
             choice = text.strip().lower()
             if choice in {"", "ok", "yes", "y", "send", "done"}:
