@@ -19,17 +19,11 @@ import click
 
 from diagnose.checks.results import CheckResult, Status
 from diagnose.exceptions import UsageError
+from diagnose.render.marks import MARKS, use_colour
 
 if TYPE_CHECKING:
     from diagnose.checks.mail.report import MxHost
 
-MARKS = {
-    Status.PASS: ("PASS", "green"),
-    Status.WARN: ("WARN", "yellow"),
-    Status.FAIL: ("FAIL", "red"),
-    Status.ERROR: ("ERR?", "magenta"),
-    Status.SKIP: ("skip", None),
-}
 #: Batches at least this long get a progress bar (when stderr is a terminal).
 PROGRESS_MIN = 20
 
@@ -53,13 +47,6 @@ class Report(Protocol):
     def to_dict(self) -> Mapping[str, object]: ...
 
 
-def use_color(stream: TextIO) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
 def render_text(report: Report, color: bool) -> str:
     """A report (domain or email) as lines: one per check, the MX hosts, the verdict."""
 
@@ -72,13 +59,13 @@ def render_text(report: Report, color: bool) -> str:
     lines = [style(title, bold=True)]
     width = max(len(result.id) for result in report.checks)
     for result in report.checks:
-        mark, fg = MARKS[result.status]
+        mark, fg = MARKS[result.status].tag, MARKS[result.status].colour
         lines.append(f"  {style(mark, fg)}  {result.id:<{width}}  {result.message}")
     for host in report.mx:
         addresses = ", ".join(host.addresses) if host.addresses else "no address"
         kind = "implicit MX" if host.implicit else f"MX {host.preference}"
         lines.append(f"  {kind} {host.exchange}: {addresses}")
-    mark, fg = MARKS[report.status]
+    mark, fg = MARKS[report.status].tag, MARKS[report.status].colour
     lines.append(f"  {style('Verdict:', fg, bold=True)} {report.verdict}")
     return "\n".join(lines)
 
@@ -145,7 +132,7 @@ def progress(total: int, streaming: bool) -> Iterator[Callable[[], None]]:
     long_batch = streaming or total >= PROGRESS_MIN
     # Only when the results go elsewhere (a file, a pipe): on a terminal the results
     # themselves show the progress, and a live bar would garble them.
-    if not (long_batch and use_color(sys.stderr)) or sys.stdout.isatty():
+    if not (long_batch and use_colour(sys.stderr)) or sys.stdout.isatty():
         yield lambda: None
         return
     from rich.console import Console
@@ -170,7 +157,7 @@ def emit(reports: Iterable[Report], output_format: str, total: int) -> int:
     from diagnose.checks.results import exit_code_for
 
     out = sys.stdout
-    color = output_format == "text" and use_color(out)
+    color = output_format == "text" and use_colour(out)
     worst: set[Status] = set()
     first = True
     with progress(total, total < 0) as advance:

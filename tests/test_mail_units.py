@@ -224,12 +224,13 @@ class FakeTty:
 
 
 def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch, dns_server):
-    from diagnose.render_mail import render_text, use_color
+    from diagnose.render.marks import use_colour
+    from diagnose.render_mail import render_text
 
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert use_color(FakeTty())
+    assert use_colour(FakeTty())
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not use_color(FakeTty())
+    assert not use_colour(FakeTty())
     report = check_domain("nullmx.lab", settings(dns_server))
     assert "\x1b[" in render_text(report, color=True)
     assert "\x1b[" not in render_text(report, color=False)

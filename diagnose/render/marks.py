@@ -17,14 +17,15 @@ class Mark(NamedTuple):
     symbol: str
     word: str  # what the status is called in text
     colour: str | None
+    tag: str  # four columns wide, for the aligned rows of a mail report
 
 
 MARKS: dict[Status, Mark] = {
-    Status.PASS: Mark("✓", "pass", "green"),
-    Status.WARN: Mark("!", "warn", "yellow"),
-    Status.FAIL: Mark("✗", "fail", "red"),
-    Status.ERROR: Mark("?", "undetermined", "magenta"),
-    Status.SKIP: Mark("-", "skip", None),
+    Status.PASS: Mark("✓", "pass", "green", "PASS"),
+    Status.WARN: Mark("!", "warn", "yellow", "WARN"),
+    Status.FAIL: Mark("✗", "fail", "red", "FAIL"),
+    Status.ERROR: Mark("?", "undetermined", "magenta", "ERR?"),
+    Status.SKIP: Mark("-", "skip", None, "skip"),
 }
 
 
