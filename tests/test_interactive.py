@@ -436,7 +436,7 @@ def test_interrupted_description_keeps_the_lines_typed_but_no_secret(terminal):
     ask(child, "2", expect="What happened to your two-factor")
     child.expect_exact("Describe the problem")
     ask(child, "I lost my phone yesterday.")
-    child.expect_exact("  ")
+    child.expect_exact("I lost my phone yesterday.\r\n  ")  # the next line's prompt
     child.sendintr()
     child.expect(r"saved\s+in\s+(\S+\.json)")
     saved = session(child.match.group(1))
@@ -451,7 +451,7 @@ def test_interrupted_description_keeps_the_lines_typed_but_no_secret(terminal):
     child.expect_exact("Describe the problem")
     ask(child, "It stopped working.")
     child.sendline("my password is hunter2")
-    child.expect_exact("  ")
+    child.expect_exact("hunter2\r\n  ")  # the next line's prompt
     child.sendintr()
     child.expect_exact("so it was not saved")
     child.expect(r"saved\s+in\s+(\S+\.json)")
