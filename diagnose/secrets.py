@@ -35,6 +35,7 @@ password is hunter2") nor Russian nor one-time codes, so this module uses patter
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Final, Literal
@@ -131,11 +132,38 @@ _CODE_WORDS += ["пин", "пинкод"]
 _START = r"(?<![^\W_])"
 _END = r"(?![^\W_])"
 
-_KEYWORD = re.compile(
-    rf"{_START}(?:(?P<password>{_loose(_PASSWORD_WORDS)})"
-    rf"|(?P<weak>{_loose(_WEAK_PASSWORD_WORDS)})"
-    rf"|(?P<code>{_loose(_CODE_WORDS)})){_END}"
+
+@functools.cache
+def _keyword_re() -> re.Pattern[str]:
+    # Compiled on first use, not at import: the look-alike alternations take about 20 ms
+    # to compile, and most runs never screen a text (README.md, "Performance").
+    return re.compile(
+        rf"{_START}(?:(?P<password>{_loose(_PASSWORD_WORDS)})"
+        rf"|(?P<weak>{_loose(_WEAK_PASSWORD_WORDS)})"
+        rf"|(?P<code>{_loose(_CODE_WORDS)})){_END}"
+    )
+
+
+# The same look-alikes, each group folded to one letter, character for character (so
+# a folded text has the original's length): a cheap test that a text may hold a keyword
+# at all, before the costly patterns are compiled or run. Every text a look-alike
+# pattern matches, folded, holds one of the folded stems below.
+_FOLD: dict[int, str] = {}
+for _key, _members in _LOOKALIKE.items():
+    _latin = _key if _key.isascii() else next(c for c in _members if c.isascii() and c.isalpha())
+    _FOLD.update((ord(c), _latin) for c in _members)
+_STEMS = tuple(
+    stem.translate(_FOLD)
+    for stem in _words("pass pw parol парол пас code kod код otp mfa 2fa time pin пин")
 )
+
+
+def _may_name_secret(text: str) -> bool:
+    """Whether the normalised ``text`` may hold a password or code keyword (no false
+    negatives: a False means none of the keyword patterns can match)."""
+    folded = text.translate(_FOLD)
+    return any(stem in folded for stem in _STEMS)
+
 
 #: Names of fields that would hold a secret; the knowledge-base loader rejects them too.
 SECRET_NAME: Final = re.compile(
@@ -286,7 +314,9 @@ def find_secret(value: str) -> tuple[Kind, str] | None:
     text = normalise(value)
     if re.fullmatch(r"\s*(?:\d{4,8}|\d{3}[ -]\d{3})\s*", text):
         return "code", ""
-    for keyword in _KEYWORD.finditer(text):
+    if not _may_name_secret(text):
+        return None
+    for keyword in _keyword_re().finditer(text):
         if keyword.group("code") is not None:
             if _prev_word(text, keyword.start()) in _NOT_SECRET_CODES:
                 continue
@@ -329,14 +359,24 @@ _FILLERS = _words("""your the a an us me here below again now please new current
     проверочный временный смс пин двухфакторный шестизначный""")
 _FILLER = "(?:" + "|".join(map(re.escape, _FILLERS)) + r"|\d+-digit|\d+-значный)"
 _ANY_KEYWORD = rf"{_loose(_PASSWORD_WORDS + _WEAK_PASSWORD_WORDS + _CODE_WORDS)}"
-_ASKING = re.compile(
-    rf"{_START}(?P<ask>(?:{'|'.join([*_ASK_PHRASES, *_ASK_VERBS])}|{_WHAT}))"
-    rf"\s+(?:{_FILLER}\s+){{0,3}}(?P<keyword>{_ANY_KEYWORD}){_END}"
-)
-_LABEL = re.compile(
-    rf"\s*(?:{_FILLER}\s+){{0,3}}(?P<keyword>{_ANY_KEYWORD})"
-    rf"(?:{_CODE_QUALIFIER})?\s*[:?]?\s*"
-)
+
+
+@functools.cache
+def _asking_re() -> re.Pattern[str]:
+    return re.compile(  # about 23 ms to compile: on first use only
+        rf"{_START}(?P<ask>(?:{'|'.join([*_ASK_PHRASES, *_ASK_VERBS])}|{_WHAT}))"
+        rf"\s+(?:{_FILLER}\s+){{0,3}}(?P<keyword>{_ANY_KEYWORD}){_END}"
+    )
+
+
+@functools.cache
+def _label_re() -> re.Pattern[str]:
+    return re.compile(  # about 22 ms to compile: on first use only
+        rf"\s*(?:{_FILLER}\s+){{0,3}}(?P<keyword>{_ANY_KEYWORD})"
+        rf"(?:{_CODE_QUALIFIER})?\s*[:?]?\s*"
+    )
+
+
 # Words after the keyword that make it part of another noun: "the password reset link".
 _COMPOUND = frozenset(
     _words("""reset recovery recover policy policies manager requirements rules hint strength
@@ -356,8 +396,11 @@ def asks_for_secret(prompt: str) -> str | None:
     you lose your password?", "Do not type your password", "Enter the error code") pass.
     """
     text = normalise(prompt)
-    candidates = list(_ASKING.finditer(text))
-    label = _LABEL.fullmatch(text)
+    if not _may_name_secret(text):
+        return None  # the usual prompt: no keyword, and nothing compiled for it
+    asking = _asking_re()
+    candidates = list(asking.finditer(text))
+    label = _label_re().fullmatch(text)
     if label is not None:
         candidates.append(label)
     for found in candidates:
@@ -366,7 +409,7 @@ def asks_for_secret(prompt: str) -> str | None:
             continue
         if _prev_word(text, found.start("keyword")) in _NOT_SECRET_CODES:
             continue
-        if found.re is _ASKING and _NEGATION.search(text[: found.start()]):
+        if found.re is asking and _NEGATION.search(text[: found.start()]):
             continue
         return found.group().strip(" :?")
     return None
