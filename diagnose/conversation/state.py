@@ -70,9 +70,6 @@ class State:
                 result[entry.id] = entry.value
         return result
 
-    def given_ticket(self, fields: Iterable[str]) -> dict[str, str]:
-        return {k: v for k, v in self.given.items() if k in set(fields)}
-
     def reply(self, reply_id: str) -> str | None:
         """The latest reply of that id, or None."""
         for entry in reversed(self.entries):
@@ -162,6 +159,7 @@ class State:
             if (
                 not isinstance(item, list)
                 or len(item) != 3
+                or not isinstance(item[0], str)
                 or item[0] not in _KINDS
                 or not isinstance(item[1], str)
                 or not (item[2] is None or isinstance(item[2], str))
