@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 #: The line that ends a multi-line description (Ctrl-D does too).
 END_OF_TEXT = "."
 
+#: The words every prompt obeys besides its answers.
+PROMPT_WORDS = HELP_WORDS | {WHY, BACK, QUIT}
+
 ESCALATION_LEAD = (
     "Support needs a few details to act on this without writing back to you. "
     "Each may be skipped: press Enter."
@@ -217,24 +220,47 @@ class Terminal:
             self.say(f"{number}) {choice.label}", indent="   ", hang="   ")
         if question.type is QuestionType.YESNO:
             self.say("yes / no", indent="   ")
+
+        def by_number(raw: str) -> str:
+            if choices and raw.isdigit() and 0 < int(raw) <= len(choices):
+                return choices[int(raw) - 1].id
+            return raw
+
+        def wrong(error: AnswerError) -> None:
+            self._error(error)
+            if choices:
+                self.say(f"Type a number from 1 to {len(choices)}, or ? for help.", indent="  ")
+
+        return self._until_answered(
+            state, step, self._help(step), self._why(step), wrong, by_number
+        )
+
+    def _until_answered(
+        self,
+        state: State,
+        step: Ask | Confirm | Review,
+        help_text: str,
+        why: str,
+        wrong: Callable[[AnswerError], None],
+        prepare: Callable[[str], str] = str,
+    ) -> State:
+        """Read lines until one answers ``step`` (the state after it), or is a word that
+        changes the state (``back``); the other words are obeyed and it asks again."""
         while True:
             raw = self._read().strip()
             command = raw.lower()
-            if command in HELP_WORDS | {WHY, BACK, QUIT}:
-                changed = self._common(state, step, command, self._help(step), self._why(step))
+            if command in PROMPT_WORDS:
+                changed = self._common(state, step, command, help_text, why)
                 if changed is not None:
                     return changed
                 continue
-            if choices and command.isdigit():
-                index = int(command) - 1
-                if 0 <= index < len(choices):
-                    raw = choices[index].id
             try:
-                return self.conversation.answer(state, step, raw)
+                return self.conversation.answer(state, step, prepare(raw))
             except AnswerError as error:
-                self.say(printable(str(error)), indent="  ", fg="red")
-                if choices:
-                    self.say(f"Type a number from 1 to {len(choices)}, or ? for help.", indent="  ")
+                wrong(error)
+
+    def _error(self, error: Exception) -> None:
+        self.say(printable(str(error)), indent="  ", fg="red")
 
     def _help(self, step: Ask) -> str:
         question = step.question
@@ -307,19 +333,13 @@ class Terminal:
             "If it did not, diagnose prepares a request to support that says what you "
             "tried, so you do not have to explain it again."
         )
-        while True:
-            raw = self._read().strip()
-            command = raw.lower()
-            if command in HELP_WORDS | {WHY, BACK, QUIT}:
-                help_text = f"Answer yes or no{extra}."
-                changed = self._common(state, step, command, help_text, why)
-                if changed is not None:
-                    return changed
-                continue
-            try:
-                return self.conversation.answer(state, step, raw)
-            except AnswerError:
-                self.say(f"Please answer yes or no{extra}.", indent="  ")
+        return self._until_answered(
+            state,
+            step,
+            f"Answer yes or no{extra}.",
+            why,
+            lambda _: self.say(f"Please answer yes or no{extra}.", indent="  "),
+        )
 
     def _field(self, state: State, step: AskField) -> State:
         rec = step.recommendation
@@ -358,7 +378,7 @@ class Terminal:
         while True:
             first = self._read()
             command = first.strip().lower()
-            if command in HELP_WORDS | {WHY, BACK, QUIT}:
+            if command in PROMPT_WORDS:
                 changed = self._common(state, step, command, help_text, why)
                 if changed is not None:
                     return changed
@@ -381,21 +401,26 @@ class Terminal:
             try:
                 return self.conversation.answer(state, step, text)
             except (AnswerError, SecretRefused) as error:
-                self.say(printable(str(error)), indent="  ", fg="red")
+                self._error(error)
 
     def _more_lines(self, field_id: str, first: str) -> str:
         lines = [first]
-        while True:
-            try:
-                line = self._read("  ")
-            except _Stop as stop:
-                if stop.eof:  # Ctrl-D ends the text
-                    click.echo(err=self.err)
+        try:
+            while True:
+                try:
+                    line = self._read("  ")
+                except _Stop as stop:
+                    if not stop.eof:
+                        raise KeyboardInterrupt from None
+                    click.echo(err=self.err)  # Ctrl-D ends the text
                     break
-                raise _Stop(eof=False, partial=(field_id, "\n".join(lines))) from None
-            if line.strip() == END_OF_TEXT:
-                break
-            lines.append(line)
+                if line.strip() == END_OF_TEXT:
+                    break
+                lines.append(line)
+        except KeyboardInterrupt:
+            # Ctrl-C or a signal at the next line's prompt or between two lines: what
+            # was typed so far goes with the saved session.
+            raise _Stop(eof=False, partial=(field_id, "\n".join(lines))) from None
         return "\n".join(lines).strip("\n")
 
     def _keep_partial(self, state: State, field_id: str, text: str) -> State:
@@ -426,19 +451,8 @@ class Terminal:
             + " Press Enter to keep it, or type a field's number to change it."
         )
         why = "This is what support reads; a complete request is answered without questions back."
-        while True:
-            raw = self._read().strip()
-            command = raw.lower()
-            if command in HELP_WORDS | {WHY, BACK, QUIT}:
-                help_text = f"Type 1 to {len(ticket.values)} to change that field, or press Enter."
-                changed = self._common(state, step, command, help_text, why)
-                if changed is not None:
-                    return changed
-                continue
-            try:
-                return self.conversation.answer(state, step, raw)
-            except AnswerError as error:
-                self.say(printable(str(error)), indent="  ", fg="red")
+        help_text = f"Type 1 to {len(ticket.values)} to change that field, or press Enter."
+        return self._until_answered(state, step, help_text, why, self._error)
 
     # --- the end ---------------------------------------------------------------------
     def _done(self, state: State, step: Done) -> State | None:
@@ -470,7 +484,7 @@ class Terminal:
                     try:
                         written = tickets.write(rec.ticket, path)
                     except UsageError as error:
-                        self.say(printable(str(error)), indent="  ", fg="red")
+                        self._error(error)
                         self.say("Type another path, or press Enter to skip.", indent="  ")
                         continue
                     self.saved_ticket = str(written)
