@@ -45,6 +45,22 @@ def cli() -> Callable[..., CliResult]:
     return run
 
 
+def edited_kb(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the shipped knowledge base with ``old`` replaced by ``new`` in ``file``
+    (the anchor must be there: a fixture that edits nothing would prove nothing)."""
+    import shutil
+
+    from diagnose.kb.loader import default_rules_dir
+
+    target = tmp_path / "kb"
+    shutil.copytree(default_rules_dir(), target, ignore=shutil.ignore_patterns("__pycache__"))
+    path = target / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"the fixture's anchor {old!r} is not in {file}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return target
+
+
 # -- DNS: a local server for the mail checks, and a guard against real traffic -------
 
 ZONES = Path(__file__).parent / "zones"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import edited_kb
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,7 +16,7 @@ from diagnose.conversation.state import State, StateError
 from diagnose.conversation.steps import Ask, AskField, Confirm, Done, Review
 from diagnose.engine import engine_for
 from diagnose.exceptions import AnswerError
-from diagnose.kb.loader import default_rules_dir, load
+from diagnose.kb.loader import load
 
 KB = load()
 
@@ -98,10 +98,7 @@ def test_scripted_runs_confirm_nothing():
 
 
 def test_a_field_id_the_ticket_uses_itself_is_refused_by_kb_check(tmp_path, cli):
-    target = tmp_path / "kb"
-    shutil.copytree(default_rules_dir(), target, ignore=shutil.ignore_patterns("__pycache__"))
-    path = target / "support.toml"
-    path.write_text(path.read_text().replace('id = "project"', 'id = "channel"'))
+    target = edited_kb(tmp_path, "support.toml", 'id = "project"', 'id = "channel"')
     result = cli("kb", "check", "--rules", str(target))
     assert result.exit_code == 1
     assert "the id 'channel' is one of the ticket's own keys" in result.stdout + result.stderr

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
+from conftest import edited_kb
 
 from diagnose.exceptions import KnowledgeBaseError
-from diagnose.kb.loader import default_rules_dir, load
+from diagnose.kb.loader import load
 from diagnose.kb.model import Outcome
-
-SHIPPED = default_rules_dir()
 
 ARTICLE_OUTCOMES = {
     "contact-support": "information",
@@ -43,17 +39,6 @@ def test_support_channels_are_data():
         ("mail", "support@mcs.mail.ru", "around the clock"),
         ("phone", "+7 (499) 350-97-03", "around the clock"),
     ]
-
-
-def broken(tmp_path: Path, file: str, old: str, new: str) -> Path:
-    """A copy of the shipped knowledge base with one defect put into ``file``."""
-    target = tmp_path / "kb"
-    shutil.copytree(SHIPPED, target, ignore=shutil.ignore_patterns("__pycache__"))
-    path = target / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"the fixture's anchor {old!r} is not in {file}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return target
 
 
 # (name, file, text to replace, replacement, expected message fragment)
@@ -262,7 +247,7 @@ DEFECTS = [
     ("file", "old", "new", "expected"), [d[1:] for d in DEFECTS], ids=[d[0] for d in DEFECTS]
 )
 def test_each_defect_is_named_with_file_and_item(tmp_path, file, old, new, expected):
-    directory = broken(tmp_path, file, old, new)
+    directory = edited_kb(tmp_path, file, old, new)
     with pytest.raises(KnowledgeBaseError) as caught:
         load(directory)
     assert any(expected in problem for problem in caught.value.problems), caught.value.problems
@@ -279,7 +264,7 @@ def test_missing_directory_and_empty_directory(tmp_path):
 def test_kb_check_command(cli, tmp_path):
     ok = cli("kb", "check")
     assert ok.exit_code == 0 and "11 articles" in ok.stdout
-    directory = broken(tmp_path, "rules.toml", 'article = "forgot-password"', 'article = "nope"')
+    directory = edited_kb(tmp_path, "rules.toml", 'article = "forgot-password"', 'article = "nope"')
     bad = cli("kb", "check", "--rules", str(directory))
     assert bad.exit_code == 1
     assert "rules.toml: rule 'forgotten-password': unknown article 'nope'." in bad.stderr
@@ -287,14 +272,14 @@ def test_kb_check_command(cli, tmp_path):
 
 
 def test_run_with_broken_knowledge_base_is_one_line_and_exit_2(cli, tmp_path):
-    directory = broken(tmp_path, "rules.toml", 'article = "forgot-password"', 'article = "nope"')
+    directory = edited_kb(tmp_path, "rules.toml", 'article = "forgot-password"', 'article = "nope"')
     result = cli("run", "--rules", str(directory), "--no-input", "-a", "goal=other")
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "unknown article 'nope'" in result.stderr
 
 
 def test_other_knowledge_base_with_rules_option(cli, tmp_path):
-    directory = broken(
+    directory = edited_kb(
         tmp_path, "articles.toml", 'title = "Raising resource quotas"', 'title = "More quota"'
     )
     result = cli("articles", "--rules", str(directory), "--format", "json")

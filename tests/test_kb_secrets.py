@@ -3,28 +3,14 @@ fails ``diagnose kb check``); one that only mentions them loads."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
+from conftest import edited_kb
 
 from diagnose.exceptions import KnowledgeBaseError
-from diagnose.kb.loader import default_rules_dir, load
+from diagnose.kb.loader import load
 from diagnose.secrets import asks_for_secret
 
-SHIPPED = default_rules_dir()
 REFUSED = "diagnose never asks for a password or a one-time code."
-
-
-def edited(tmp_path: Path, file: str, old: str, new: str) -> Path:
-    """A copy of the shipped knowledge base with ``old`` replaced by ``new`` in ``file``."""
-    target = tmp_path / "kb"
-    shutil.copytree(SHIPPED, target, ignore=shutil.ignore_patterns("__pycache__"))
-    path = target / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"the fixture's anchor {old!r} is not in {file}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return target
 
 
 NEW_QUESTION = '[[question]]\nid = "goal"'
@@ -78,7 +64,7 @@ ASKING = [
     ("file", "old", "new", "expected"), [a[1:] for a in ASKING], ids=[a[0] for a in ASKING]
 )
 def test_asking_for_a_secret_is_a_named_problem(tmp_path, file, old, new, expected):
-    directory = edited(tmp_path, file, old, new)
+    directory = edited_kb(tmp_path, file, old, new)
     with pytest.raises(KnowledgeBaseError) as caught:
         load(directory)
     assert any(expected in problem for problem in caught.value.problems), caught.value.problems
@@ -112,13 +98,13 @@ MENTIONING = [
     ("file", "old", "new"), [m[1:] for m in MENTIONING], ids=[m[0] for m in MENTIONING]
 )
 def test_mentioning_a_password_is_no_problem(tmp_path, file, old, new):
-    load(edited(tmp_path, file, old, new))
+    load(edited_kb(tmp_path, file, old, new))
 
 
 def test_yes_no_question_named_for_a_password_is_no_problem(tmp_path):
     """A yes/no answer is stored, never the password: only typed answers' ids count."""
     question = '[[question]]\nid = "lost-password"\ntype = "yesno"\nprompt = "Did you lose your password?"\n\n'
-    directory = edited(tmp_path, "questions.toml", NEW_QUESTION, question + NEW_QUESTION)
+    directory = edited_kb(tmp_path, "questions.toml", NEW_QUESTION, question + NEW_QUESTION)
     with pytest.raises(KnowledgeBaseError) as caught:
         load(directory)
     assert [p for p in caught.value.problems if "lost-password" in p] == [
@@ -127,7 +113,7 @@ def test_yes_no_question_named_for_a_password_is_no_problem(tmp_path):
 
 
 def test_kb_check_fails_on_a_prompt_that_asks_for_a_password(cli, tmp_path):
-    directory = edited(
+    directory = edited_kb(
         tmp_path,
         "support.toml",
         'prompt = "What is the name of the project concerned?"',
