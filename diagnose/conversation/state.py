@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, cast
 
 from diagnose.checks.results import CheckResult, Status
 
@@ -165,7 +165,7 @@ class State:
                 or not (item[2] is None or isinstance(item[2], str))
             ):
                 raise StateError(f"the entry {item!r} is not [kind, id, value].")
-            entries.append(Entry(item[0], item[1], item[2]))
+            entries.append(Entry(cast(EntryKind, item[0]), item[1], item[2]))  # in _KINDS
         checks: list[tuple[str, str, CheckResult]] = []
         for item in data.get("checks", []) or []:
             try:
