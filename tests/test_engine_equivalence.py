@@ -47,6 +47,13 @@ def trace(engine_class, facts) -> list:
     for kind, target, value in facts:
         (at_once.tell_answer if kind == "question" else at_once.tell_check)(target, value)
     steps.append((at_once.think(), sorted(at_once.needs())))
+    # The answers known from the start (a replayed consultation), then the checks.
+    answers = {target: value for kind, target, value in facts if kind == "question"}
+    up_front = Reasoner(engine_class, answers)
+    for kind, target, value in facts:
+        if kind == "check":
+            up_front.tell_check(target, value)
+    steps.append((up_front.think(), sorted(up_front.needs())))
     return steps
 
 

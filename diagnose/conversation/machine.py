@@ -72,9 +72,7 @@ class Conversation:
 
         answers = state.answers(self.kb.questions)
         checks: dict[str, CheckResult] = {}
-        reasoner = Reasoner(self.engine_class)
-        for question_id, value in answers.items():
-            reasoner.tell_answer(question_id, value)
+        reasoner = Reasoner(self.engine_class, answers)
         while True:
             best, pending = reasoner.think()
             if not pending:
