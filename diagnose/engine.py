@@ -8,10 +8,13 @@ README.md, "Performance", has the figures).
 
 How the engine reasons (goal-driven, in the style of CLIPS "need" facts): for each
 knowledge-base rule with conditions c1..cn, experta gets
-  * one conclusion rule: c1 & ... & cn            => Conclusion(rule, rank)
-  * n need rules:        c1 & ... & c(i-1) & no fact for ci yet => Need(ci's question or check)
+  * one conclusion rule: c1 & ... & cn            => a conclusion (rule, rank)
+  * n need rules:        c1 & ... & c(i-1) & no fact for ci yet => a need (ci's question or check)
 so a question (or a live check) is needed only while some rule whose earlier conditions
-all hold waits on it. The consultation asks the best-ranked need whose rule ranks
+all hold waits on it. Needs and conclusions are results, never matched by a rule, so the
+actions collect them in two sets of the engine instead of declaring facts: a fact would
+walk the RETE network for nothing (at 1,000 rules the first question alone meets a need
+from every rule). The consultation asks the best-ranked need whose rule ranks
 before the best conclusion so far; when none is left, that conclusion stands.
 
 experta 1.9.4 and Python 3.10+: its pinned frozendict 1.2 subclasses
@@ -83,14 +86,6 @@ class Answer(Fact):
 
 class Measured(Fact):
     """check=<id>, status=<pass|warn|fail|error|skip>"""
-
-
-class Need(Fact):
-    """kind=<question|check>, target=<id>, rank=<rule rank>, step=<condition index>"""
-
-
-class Conclusion(Fact):
-    """rule=<id>, rank=<rule rank>"""
 
 
 class Pending(NamedTuple):
@@ -464,14 +459,12 @@ def compile_kb(
                 _step: int = step,
                 _rule: str = rule.id,
             ) -> None:
-                self.declare(
-                    Need(kind=_c.kind, target=_c.target, rank=_rank, step=_step, rule=_rule)
-                )
+                self.found_needs.add(Pending(_rank, _step, _c.kind, _c.target, _rule))
 
             add(f"need__{rule.id}__{step}", [*matched[:step], missing(condition)], need)
 
         def conclude(self: KnowledgeEngine, _rule: str = rule.id, _rank: int = rule.rank) -> None:
-            self.declare(Conclusion(rule=_rule, rank=_rank))
+            self.found_conclusions.add((_rank, _rule))
 
         add(f"conclude__{rule.id}", matched, conclude)
 
@@ -500,6 +493,9 @@ class Reasoner:
         except IndexError:
             self._engine = engine_class()
         weakref.finalize(self, pool.append, self._engine)
+        # What the rules' actions collect (see the module's docstring).
+        self._engine.found_needs = set()
+        self._engine.found_conclusions = set()
         facts = [Answer(question=q, value=v) for q, v in (answers or {}).items()]
         if isinstance(self._engine, _Engine):
             self._engine.reset_with(facts)
@@ -521,24 +517,20 @@ class Reasoner:
         facts = list(self._engine.facts.values())
         known = {("question", f["question"]) for f in facts if isinstance(f, Answer)}
         known |= {("check", f["check"]) for f in facts if isinstance(f, Measured)}
-        conclusions = sorted((f["rank"], f["rule"]) for f in facts if isinstance(f, Conclusion))
-        best_rank, best_rule = conclusions[0] if conclusions else (None, None)
+        conclusions: set[tuple[int, str]] = self._engine.found_conclusions
+        best_rank, best_rule = min(conclusions) if conclusions else (None, None)
         pending = sorted(
-            Pending(f["rank"], f["step"], f["kind"], f["target"], f["rule"])
-            for f in facts
-            if isinstance(f, Need)
-            and (f["kind"], f["target"]) not in known
-            and (best_rank is None or f["rank"] < best_rank)
+            need
+            for need in self.needs()
+            if (need.kind, need.target) not in known
+            and (best_rank is None or need.rank < best_rank)
         )
         return best_rule, pending
 
     def needs(self) -> Iterable[Pending]:
-        """Every need fact in working memory (answered or not); for tests."""
-        for fact in self._engine.facts.values():
-            if isinstance(fact, Need):
-                yield Pending(
-                    fact["rank"], fact["step"], fact["kind"], fact["target"], fact["rule"]
-                )
+        """Every need the rules found (answered or not)."""
+        found: set[Pending] = self._engine.found_needs
+        return found
 
 
 _COMPILED: dict[int, tuple[KnowledgeBase, type[KnowledgeEngine]]] = {}

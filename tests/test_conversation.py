@@ -148,3 +148,48 @@ def test_a_resumed_session_keeps_its_file(tmp_path, monkeypatch):
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == [path.name]
     sessions.finished(path)
     assert not path.exists()
+
+
+def walk(c: Conversation, fresh, answers: dict[str, str], moves: list[str]):
+    """Every step of a consultation asked one by one, with ``back`` where ``moves``
+    says so; each step also computed by a fresh Conversation (a replay), for comparison."""
+    state, seen = State(), []
+    for move in moves:
+        step = c.next(state)
+        seen.append((step.to_dict(), fresh().next(state).to_dict()))
+        if isinstance(step, Done) or not isinstance(step, Ask):
+            break
+        if move == "back" and state.can_go_back:
+            state = state.back()
+        else:
+            state = c.answer(state, step, answers.get(step.question.id, "unknown"))
+    return seen
+
+
+def test_going_on_from_the_last_step_is_the_same_as_a_replay(tmp_path):
+    # A conversation keeps the reasoner of its last steps and tells it only the new
+    # answers; every step must be exactly what a replay of the state gives, backs included.
+    import random
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import kbgen
+    from test_engine import TRUTH_TABLE
+
+    kbgen.write_kb(tmp_path, 100)
+    generated = load(tmp_path)
+    rng = random.Random(7)
+    cases = [(KB, answers) for answers, _, _ in TRUTH_TABLE]
+    cases += [(generated, answers) for answers in kbgen.paths(100)[:10]]
+    compared = 0
+    for kb, answers in cases:
+        c = Conversation(kb, engine_for(kb), converse=False)
+        moves = [rng.choice(["answer", "answer", "back"]) for _ in range(12)]
+
+        def fresh(kb=kb):
+            return Conversation(kb, engine_for(kb), converse=False)
+
+        for kept, replayed in walk(c, fresh, answers, moves):
+            assert kept == replayed
+            compared += 1
+    assert compared > 2 * len(cases)

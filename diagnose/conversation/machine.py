@@ -14,7 +14,9 @@ reviewed: the recommendation is the end, and ticket fields not given are left em
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 from diagnose.checks.registry import CHECKS_BY_ID
 from diagnose.checks.results import CheckResult, Status
@@ -36,8 +38,22 @@ from diagnose.kb.model import (
     TicketField,
 )
 
+if TYPE_CHECKING:
+    from diagnose.engine import Reasoner
+
 #: Question types whose answer a live check measures and a person can mistype.
 _CORRECTABLE = frozenset({QuestionType.EMAIL, QuestionType.PHONE, QuestionType.DOMAIN})
+
+#: How many reasoners a conversation keeps for the next step (each holds an engine).
+_KEPT = 8
+
+
+class _Told(NamedTuple):
+    """A reasoner kept after a step, with everything it was told."""
+
+    answers: dict[str, str]
+    statuses: dict[str, Status]
+    reasoner: Reasoner
 
 
 class Conversation:
@@ -57,6 +73,8 @@ class Conversation:
         self.converse = converse
         self._rules = {rule.id: rule for rule in kb.rules}
         self._by_article: dict[str, list[Rule]] = {}
+        self._kept: list[_Told] = []
+        self._lock = threading.Lock()
         for rule in kb.rules:
             self._by_article.setdefault(rule.article, []).append(rule)
 
@@ -68,44 +86,45 @@ class Conversation:
         return self._after(state, diagnosis)
 
     def _diagnose(self, state: State) -> Ask | Measure | Recommendation:
-        from diagnose.engine import Reasoner
-
         answers = state.answers(self.kb.questions)
+        told = self._resume(state, answers)
         checks: dict[str, CheckResult] = {}
-        reasoner = Reasoner(self.engine_class, answers)
-        while True:
-            best, pending = reasoner.think()
-            if not pending:
-                break
-            need = pending[0]
-            waiting = tuple(
-                self._rules[p.rule]
-                for p in pending
-                if (p.kind, p.target) == (need.kind, need.target)
-            )
-            ask = Ask(
-                self.kb.questions[need.target]
-                if need.kind == "question"
-                else self.kb.questions[self.kb.checks[need.target].input],
-                number=state.typed_answers() + 1,
-                waiting=waiting,
-                check=None if need.kind == "question" else need.target,
-                can_go_back=state.can_go_back,
-            )
-            if need.kind == "question" or ask.question.id not in answers:
-                return ask
-            value = answers[ask.question.id]
-            spec = CHECKS_BY_ID[need.target]
-            if value == UNKNOWN:
-                result: CheckResult | None = CheckResult(
-                    need.target, Status.SKIP, f"Not checked: {spec.description} is unknown."
+        for check in told.statuses:  # measured before: _resume made sure they still hold
+            known = self._known_check(state, answers, check)
+            assert known is not None
+            checks[check] = known
+        try:
+            while True:
+                best, pending = told.reasoner.think()
+                if not pending:
+                    break
+                need = pending[0]
+                waiting = tuple(
+                    self._rules[p.rule]
+                    for p in pending
+                    if (p.kind, p.target) == (need.kind, need.target)
                 )
-            else:
-                result = state.check_result(need.target, value)
-            if result is None:
-                return Measure(need.target, spec.description, value, state.can_go_back)
-            checks[need.target] = result
-            reasoner.tell_check(need.target, str(result.status))
+                ask = Ask(
+                    self.kb.questions[need.target]
+                    if need.kind == "question"
+                    else self.kb.questions[self.kb.checks[need.target].input],
+                    number=state.typed_answers() + 1,
+                    waiting=waiting,
+                    check=None if need.kind == "question" else need.target,
+                    can_go_back=state.can_go_back,
+                )
+                if need.kind == "question" or ask.question.id not in answers:
+                    return ask
+                value = answers[ask.question.id]
+                result = self._known_check(state, answers, need.target)
+                if result is None:
+                    spec = CHECKS_BY_ID[need.target]
+                    return Measure(need.target, spec.description, value, state.can_go_back)
+                checks[need.target] = result
+                told.statuses[need.target] = result.status
+                told.reasoner.tell_check(need.target, str(result.status))
+        finally:
+            self._keep(told)
         rule = self._rules[best] if best is not None else self._fallback_rule()
         article = self.kb.articles[rule.article]
         return Recommendation(
@@ -119,6 +138,62 @@ class Conversation:
                 self.kb, self._by_article, article, rule, answers, checks
             ),
         )
+
+    # --- replaying a state, or going on from the last step's reasoner ---------------
+    def _resume(self, state: State, answers: dict[str, str]) -> _Told:
+        """A reasoner that knows ``answers`` and the checks measured for them.
+
+        Replaying the state into a fresh reasoner is always right; but a consultation
+        asked one question at a time would replay k answers k times, and each replay
+        resets an engine whose size grows with the knowledge base. So the reasoner of
+        an earlier step is taken instead when all it was told still holds in ``state``
+        (the state only grew since): it is told the new answers and goes on. What it
+        concludes and needs is the same either way, because the rules are monotonic
+        (facts are only ever added, and a need is dropped once its target is known);
+        tests/test_engine_equivalence.py checks exactly that, fact by fact against a
+        replay. Taken out under a lock, a reasoner serves one caller at a time.
+        """
+        from diagnose.engine import Reasoner
+
+        with self._lock:
+            for index, told in enumerate(self._kept):
+                if self._still_holds(told, state, answers):
+                    del self._kept[index]
+                    break
+            else:
+                told = None
+        if told is None:
+            return _Told(dict(answers), {}, Reasoner(self.engine_class, answers))
+        for question, value in answers.items():
+            if question not in told.answers:
+                told.answers[question] = value
+                told.reasoner.tell_answer(question, value)
+        return told
+
+    def _still_holds(self, told: _Told, state: State, answers: dict[str, str]) -> bool:
+        if any(answers.get(question) != value for question, value in told.answers.items()):
+            return False
+        for check, status in told.statuses.items():
+            result = self._known_check(state, answers, check)
+            if result is None or result.status is not status:
+                return False
+        return True
+
+    def _keep(self, told: _Told) -> None:
+        with self._lock:
+            self._kept.insert(0, told)
+            del self._kept[_KEPT:]
+
+    def _known_check(self, state: State, answers: dict[str, str], check: str) -> CheckResult | None:
+        """The result of ``check`` for the answer it measures, if known without a lookup:
+        measured earlier in this state, or skipped because the answer is unknown."""
+        value = answers.get(self.kb.checks[check].input)
+        if value is None:
+            return None
+        if value == UNKNOWN:
+            spec = CHECKS_BY_ID[check]
+            return CheckResult(check, Status.SKIP, f"Not checked: {spec.description} is unknown.")
+        return state.check_result(check, value)
 
     def _after(self, state: State, rec: Recommendation) -> Step:
         """What follows a diagnosis: the confirmation, the ticket, the review, the end."""
