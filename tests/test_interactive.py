@@ -113,7 +113,11 @@ def test_help_why_back_and_unknown_at_questions(terminal):
     ask(child, "back")
     child.expect_exact("There is no earlier answer to change.")
     ask(child, "9")
-    child.expect_exact("'9' is not an answer to 'goal'")
+    child.expect_exact("'9' is not one of the answers.")
+    child.expect_exact("Type a number from 1 to 6")
+    ask(child, "")  # Enter alone: what to type, in words, without the answers' ids
+    child.expect_exact("Please choose an answer.")
+    assert "legal values" not in child.before and "contact-support" not in child.before
     child.expect_exact("Type a number from 1 to 6")
     ask(child, "1")
     child.expect_exact("2. What stops you from signing in?")

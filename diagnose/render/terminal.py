@@ -221,15 +221,37 @@ class Terminal:
         if question.type is QuestionType.YESNO:
             self.say("yes / no", indent="   ")
 
+        typed = ""
+
         def by_number(raw: str) -> str:
+            nonlocal typed
+            typed = raw
             if choices and raw.isdigit() and 0 < int(raw) <= len(choices):
                 return choices[int(raw) - 1].id
             return raw
 
         def wrong(error: AnswerError) -> None:
-            self._error(error)
-            if choices:
-                self.say(f"Type a number from 1 to {len(choices)}, or ? for help.", indent="  ")
+            # The parser's sentence names the question's id and its answer ids, right
+            # for a script; a person at the prompt is told what to type instead.
+            if choices or question.type is QuestionType.YESNO:
+                lead = (
+                    f"'{printable(typed)}' is not one of the answers."
+                    if typed
+                    else "Please choose an answer."
+                )
+                self.say(lead, indent="  ", fg="red")
+                if choices:
+                    self.say(f"Type a number from 1 to {len(choices)}, or ? for help.", indent="  ")
+                else:
+                    self.say("Type yes or no, or ? for help.", indent="  ")
+            elif not typed:
+                self.say(
+                    "Please type an answer, or unknown if you cannot tell (? for help).",
+                    indent="  ",
+                    fg="red",
+                )
+            else:
+                self._error(error)
 
         return self._until_answered(
             state, step, self._help(step), self._why(step), wrong, by_number
