@@ -207,14 +207,45 @@ def _tell(message: str) -> None:
 
 @contextlib.contextmanager
 def _signals_stop() -> Iterator[None]:
-    """SIGTERM and SIGHUP stop a consultation as Ctrl-C does: what was said is saved."""
+    """SIGTERM and SIGHUP stop a consultation as Ctrl-C (SIGINT) does: what was said is
+    saved. Any of them ends the consultation, so the first one counts, once."""
+    import os
+    import threading
+
+    stopping = threading.Event()
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        if not stopping.is_set():  # once: a nudge below may deliver it twice
+            stopping.set()
+            raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # CPython's readline prints the prompt, then waits in select() without looking at
+    # a signal that arrived in between: the handler would run only once a line is
+    # typed, and a terminated consultation would hang instead of saving. The wake-up
+    # fd hears of every signal at once; until the handler has run, it is sent again.
+    reading, writing = os.pipe()
+    os.set_blocking(writing, False)
+
+    def nudge() -> None:
+        while data := os.read(reading, 64):
+            for signum in data:
+                if signum in stops:
+                    for _ in range(100):
+                        if stopping.wait(0.05):
+                            break
+                        os.kill(os.getpid(), signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in stops}
+    woken = signal.set_wakeup_fd(writing, warn_on_full_buffer=False)
+    nudger = threading.Thread(target=nudge, name="signal-nudge", daemon=True)
+    nudger.start()
     try:
         yield
     finally:
+        signal.set_wakeup_fd(woken)
+        os.close(writing)  # ends nudge()'s read
+        nudger.join(timeout=1)
+        os.close(reading)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
