@@ -26,7 +26,7 @@ TRUTH_TABLE = [
         "forgotten-password",
     ),
     ({"goal": "sign-in", "sign-in-problem": "lost-2fa"}, "lost-2fa", "lost-second-factor"),
-    ({"goal": "sign-in", "sign-in-problem": "other"}, "not-found", "no-matching-entry"),
+    ({"goal": "sign-in", "sign-in-problem": "other"}, "not-found", "sign-in-something-else"),
     ({"goal": "sign-in", "sign-in-problem": "unknown"}, "not-found", "no-matching-entry"),
     (
         {
@@ -80,8 +80,8 @@ TRUTH_TABLE = [
         "support-mail-not-received",
         "letters-address-unknown",
     ),
-    ({"goal": "contact-support", "support-need": "other"}, "not-found", "no-matching-entry"),
-    ({"goal": "other"}, "not-found", "no-matching-entry"),
+    ({"goal": "contact-support", "support-need": "other"}, "not-found", "support-something-else"),
+    ({"goal": "other"}, "not-found", "goal-something-else"),
     ({"goal": "unknown"}, "not-found", "no-matching-entry"),
 ]
 

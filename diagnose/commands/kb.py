@@ -1,35 +1,144 @@
-"""``diagnose kb check``: validate a knowledge base without running it."""
+"""``diagnose kb``: the tools of the people who write the knowledge base.
+
+``check`` validates it (the loader's checks, then ``diagnose.kb.lint``'s deeper ones),
+``graph`` draws its decision structure, ``test`` runs its scenarios.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import click
 
-from diagnose.commands.options import rules_option
-from diagnose.exceptions import EXIT_PROBLEM, KnowledgeBaseError
+from diagnose.commands.options import format_option, rules_option
+from diagnose.exceptions import EXIT_OK, EXIT_PROBLEM, KnowledgeBaseError
+
+if TYPE_CHECKING:
+    from diagnose.kb.model import KnowledgeBase
 
 
 @click.group()
 def kb() -> None:
-    """Work with knowledge bases."""
+    """Check, draw and test knowledge bases."""
+
+
+def _load(rules_dir: str | None) -> KnowledgeBase | int:
+    """The knowledge base, or EXIT_PROBLEM after listing each defect on stderr."""
+    from diagnose.kb.loader import load
+
+    try:
+        return load(rules_dir)
+    except KnowledgeBaseError as error:
+        _problems(error.problems)
+        return EXIT_PROBLEM
+
+
+def _problems(problems: list[str], level: str = "error") -> None:
+    from diagnose.render.marks import printable
+
+    for problem in problems:
+        click.echo(f"diagnose: {level}: {printable(problem)}", err=True)
 
 
 @kb.command()
 @rules_option
-def check(rules_dir: str | None) -> None:
-    """Load and validate a knowledge base; exit 1 on any problem, listing each one."""
-    from diagnose.kb.loader import load
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@format_option()
+def check(rules_dir: str | None, strict: bool, output_format: str) -> int:
+    """Validate a knowledge base: exit 1 on any error (or warning, with --strict)."""
+    loaded = _load(rules_dir)
+    if isinstance(loaded, int):
+        return loaded
+    from diagnose.engine import compile_kb
+    from diagnose.kb.lint import Level, counts, lint
+
+    compile_kb(loaded)  # proves the rules build a working engine too
+    findings = lint(loaded)
+    tally = counts(findings)
+    failed = tally[Level.ERROR] > 0 or (strict and tally[Level.WARNING] > 0)
+    summary = (
+        f"{loaded.directory}: {len(loaded.articles)} articles, {len(loaded.questions)} "
+        f"questions, {len(loaded.rules)} rules: "
+        + (
+            "OK"
+            if not findings
+            else f"{tally[Level.ERROR]} errors, {tally[Level.WARNING]} warnings"
+        )
+    )
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "directory": str(loaded.directory),
+                    "ok": not failed,
+                    "errors": [f.to_dict() for f in findings if f.level is Level.ERROR],
+                    "warnings": [f.to_dict() for f in findings if f.level is Level.WARNING],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    else:
+        _problems([str(f) for f in findings if f.level is Level.ERROR])
+        _problems([str(f) for f in findings if f.level is Level.WARNING], "warning")
+        click.echo(summary)
+    return EXIT_PROBLEM if failed else EXIT_OK
+
+
+@kb.command()
+@rules_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid (renders on GitHub and GitLab) or Graphviz DOT.",
+)
+def graph(rules_dir: str | None, output_format: str) -> int:
+    """Draw the decision structure: questions, checks, rules and articles."""
+    loaded = _load(rules_dir)
+    if isinstance(loaded, int):
+        return loaded
+    from diagnose.kb import graph as drawing
+
+    built = drawing.build(loaded)
+    click.echo(
+        drawing.mermaid(built) if output_format == "mermaid" else drawing.dot(built), nl=False
+    )
+    return EXIT_OK
+
+
+@kb.command()
+@rules_option
+@format_option()
+def test(rules_dir: str | None, output_format: str) -> int:
+    """Run the scenarios in the knowledge base's scenarios/ directory; exit 1 on a failure."""
+    loaded = _load(rules_dir)
+    if isinstance(loaded, int):
+        return loaded
+    from diagnose.kb import scenarios
+    from diagnose.render.marks import printable
 
     try:
-        loaded = load(rules_dir)
+        found = scenarios.load(loaded)
     except KnowledgeBaseError as error:
-        for problem in error.problems:
-            click.echo(f"diagnose: error: {problem}", err=True)
-        raise SystemExit(EXIT_PROBLEM) from None
-    # Compiling proves the rules build a working engine too.
-    from diagnose.engine import compile_kb
-
-    compile_kb(loaded)
-    click.echo(
-        f"{loaded.directory}: {len(loaded.articles)} articles, {len(loaded.questions)} questions, "
-        f"{len(loaded.rules)} rules: OK"
-    )
+        _problems(error.problems)
+        return EXIT_PROBLEM
+    report = scenarios.run(loaded, found)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for result in report.results:
+            if result.passed:
+                click.echo(f"PASS  {printable(result.scenario.name)}")
+            else:
+                click.echo(
+                    f"FAIL  {printable(result.scenario.name)}: {printable(result.explanation())}"
+                )
+        if report.uncovered:
+            click.echo(f"Rules no scenario reaches: {', '.join(report.uncovered)}.")
+        failed = len(report.failed)
+        click.echo(f"{len(report.results) - failed} passed, {failed} failed.")
+    return EXIT_PROBLEM if report.failed else EXIT_OK

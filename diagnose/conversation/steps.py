@@ -21,6 +21,9 @@ BACK = "back"
 QUIT = "quit"
 UNKNOWN_WORD = "unknown"
 EDIT = "edit"
+EXPLAIN = "explain"
+#: Every word some prompt obeys itself: an answer or a choice id must not be one.
+COMMAND_WORDS = HELP_WORDS | {WHY, BACK, QUIT, UNKNOWN_WORD, EDIT, EXPLAIN}
 
 
 @dataclass(frozen=True)

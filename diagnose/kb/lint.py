@@ -1,0 +1,265 @@
+"""The deeper checks of ``diagnose kb check``: a knowledge base that loads can still be
+wrong. These find what the loader cannot see item by item:
+
+* a rule shadowed by an earlier one (whenever it would conclude, the earlier rule
+  concludes first, so it never does: the earlier rule wins, see ``diagnose.engine``);
+* a rule whose conditions contradict each other (no answers satisfy them all);
+* a choice id that cannot be typed (the prompt lower-cases and strips what is typed),
+  that is a number (numbers pick choices by position) or a word the prompt obeys itself
+  (``back``, ``why``, ``help``, ``quit``, ``unknown``, ``explain``, ``edit``);
+* choices no rule handles (they fall silently to the fallback article: a warning);
+* articles that need more than four diagnostic questions (a warning).
+
+Each finding is a frozen ``Finding``; errors make ``kb check`` exit 1, warnings only with
+``--strict``. Only ``kb check`` runs these, never a consultation.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from diagnose.conversation.steps import COMMAND_WORDS
+from diagnose.kb.model import (
+    CHECK_STATUSES,
+    UNKNOWN,
+    Choice,
+    Condition,
+    KnowledgeBase,
+    Question,
+    Rule,
+)
+
+#: More diagnostic questions than this before an article is reached is a warning: people
+#: give up, and support's FAQ answers questions in two or three.
+MAX_QUESTIONS = 4
+
+
+class Level(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One defect: where it is (file and item) and a sentence saying what is wrong."""
+
+    level: Level
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"level": str(self.level), "where": self.where, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The values a rule's conditions accept for one question or check: ``values``, or
+    with ``complement`` every value but those (an ``is_not`` on free text)."""
+
+    values: frozenset[str]
+    complement: bool = False
+
+    def __and__(self, other: Accepted) -> Accepted:
+        if not self.complement and not other.complement:
+            return Accepted(self.values & other.values)
+        if self.complement and other.complement:
+            return Accepted(self.values | other.values, complement=True)
+        finite, excluded = (other, self) if self.complement else (self, other)
+        return Accepted(finite.values - excluded.values)
+
+    def empty(self) -> bool:
+        return not self.complement and not self.values
+
+    def within(self, other: Accepted) -> bool:
+        """Is every value accepted here also accepted by ``other``?"""
+        if not self.complement:
+            if other.complement:
+                return not self.values & other.values
+            return self.values <= other.values
+        # An infinite set lies within another only if that one is infinite too and
+        # excludes no more than this one does.
+        return other.complement and other.values <= self.values
+
+
+def _domain(kb: KnowledgeBase, kind: str, target: str) -> frozenset[str] | None:
+    """Every value a question or check can take; None when any text can be typed."""
+    if kind == "check":
+        return CHECK_STATUSES
+    values = kb.questions[target].values
+    return frozenset(values) if values is not None else None
+
+
+def accepted(kb: KnowledgeBase, rule: Rule) -> dict[tuple[str, str], Accepted]:
+    """What ``rule`` accepts for each question and check its conditions name."""
+    found: dict[tuple[str, str], Accepted] = {}
+    for condition in rule.when:
+        key = (condition.kind, condition.target)
+        this = _accepting(kb, condition)
+        found[key] = found[key] & this if key in found else this
+    return found
+
+
+def _accepting(kb: KnowledgeBase, condition: Condition) -> Accepted:
+    domain = _domain(kb, condition.kind, condition.target)
+    if not condition.negated:
+        return Accepted(condition.values)
+    if domain is None:
+        return Accepted(condition.values, complement=True)
+    return Accepted(domain - condition.values)
+
+
+def _contradiction(kb: KnowledgeBase, rule: Rule) -> str | None:
+    """Why no answers satisfy ``rule``, or None when some do."""
+    found = accepted(kb, rule)
+    for (kind, target), values in found.items():
+        if values.empty():
+            noun = "the answer to" if kind == "question" else "the check"
+            return f"its conditions on {noun} '{target}' exclude each other"
+    # A check whose input is answered "unknown" is skipped (never measured): a rule that
+    # needs the input unknown and the check measured waits for what cannot happen.
+    for (kind, target), statuses in found.items():
+        binding = kb.checks.get(target) if kind == "check" else None
+        if binding is None:
+            continue
+        answer = found.get(("question", binding.input))
+        if answer == Accepted(frozenset({UNKNOWN})) and not Accepted(frozenset({"skip"})).within(
+            statuses
+        ):
+            return (
+                f"it needs the answer to '{binding.input}' to be unknown, and then the "
+                f"check '{target}' is skipped, never {' or '.join(sorted(statuses.values))}"
+            )
+    return None
+
+
+def _shadows(kb: KnowledgeBase, earlier: Rule, later: Rule) -> bool:
+    """Does ``earlier`` conclude whenever ``later`` would? (Then ``later`` never does.)"""
+    mine = accepted(kb, later)
+    for key, theirs in accepted(kb, earlier).items():
+        domain = _domain(kb, *key)
+        own = mine.get(key)
+        if own is None:  # ``later`` lets this answer be anything
+            own = Accepted(domain) if domain is not None else Accepted(frozenset(), True)
+        if not own.within(theirs):
+            return False
+    return True
+
+
+def _where(item: str, source: str) -> str:
+    return f"{source}: {item}" if source else item
+
+
+def _rule_findings(kb: KnowledgeBase) -> Iterator[Finding]:
+    live: list[Rule] = []
+    for rule in kb.rules:
+        where = _where(f"rule '{rule.id}'", rule.source)
+        why = _contradiction(kb, rule)
+        if why is not None:
+            yield Finding(Level.ERROR, where, f"it can never conclude: {why}.")
+            continue
+        for earlier in live:
+            if _shadows(kb, earlier, rule):
+                yield Finding(
+                    Level.ERROR,
+                    where,
+                    f"it can never conclude: the earlier rule '{earlier.id}' "
+                    "concludes whenever it would (move it before that rule, or narrow it).",
+                )
+                break
+        live.append(rule)
+
+
+def _choice_problem(choice: Choice) -> str | None:
+    if choice.id != choice.id.strip().lower() or not choice.id.strip():
+        return (
+            f"the choice id '{choice.id}' cannot be typed: what is typed is lower-cased "
+            "and stripped (use lower-case letters, digits and hyphens)"
+        )
+    if choice.id.isdigit():
+        return (
+            f"the choice id '{choice.id}' is a number: typed, it picks a choice by its "
+            "position instead"
+        )
+    if choice.id in COMMAND_WORDS:
+        return f"the choice id '{choice.id}' is a word every prompt obeys itself"
+    return None
+
+
+def _choice_findings(kb: KnowledgeBase) -> Iterator[Finding]:
+    fields = [
+        (_where(f"ticket field '{f.id}'", f.source), f.choices)
+        for f in kb.all_ticket_fields().values()
+    ]
+    questions = [(_where(f"question '{q.id}'", q.source), q.choices) for q in kb.questions.values()]
+    for where, choices in (*questions, *fields):
+        for choice in choices:
+            problem = _choice_problem(choice)
+            if problem is not None:
+                yield Finding(Level.ERROR, where, f"{problem}.")
+
+
+def _unhandled(kb: KnowledgeBase, question: Question) -> list[str]:
+    """The choices of ``question`` that no rule's condition accepts."""
+    handled: list[Accepted] = [
+        values
+        for rule in kb.rules
+        for (kind, target), values in accepted(kb, rule).items()
+        if (kind, target) == ("question", question.id)
+    ]
+    return [
+        choice.id
+        for choice in question.choices
+        if not any(Accepted(frozenset({choice.id})).within(values) for values in handled)
+    ]
+
+
+def _questions_needed(kb: KnowledgeBase, rule: Rule) -> int:
+    """The questions ``rule`` needs answered: its own, and the inputs of its checks."""
+    needed = {c.target for c in rule.when if c.kind == "question"}
+    needed |= {kb.checks[c.target].input for c in rule.when if c.kind == "check"}
+    return len(needed)
+
+
+def _warnings(kb: KnowledgeBase) -> Iterator[Finding]:
+    for question in kb.questions.values():
+        missing = _unhandled(kb, question) if question.choices else []
+        if missing:
+            fallback = kb.fallback
+            yield Finding(
+                Level.WARNING,
+                _where(f"question '{question.id}'", question.source),
+                f"no rule handles the choice{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)}: {'they fall' if len(missing) > 1 else 'it falls'} "
+                f"to the fallback article '{fallback}'.",
+            )
+    by_article: dict[str, list[Rule]] = {}
+    for rule in kb.rules:
+        by_article.setdefault(rule.article, []).append(rule)
+    for article in kb.articles.values():
+        rules = by_article.get(article.id, [])
+        fewest = min((_questions_needed(kb, rule) for rule in rules), default=0)
+        if fewest > MAX_QUESTIONS:
+            yield Finding(
+                Level.WARNING,
+                _where(f"article '{article.id}'", article.source),
+                f"it needs {fewest} diagnostic questions to reach (more than "
+                f"{MAX_QUESTIONS}: people give up; split the question or ask fewer).",
+            )
+
+
+def lint(kb: KnowledgeBase) -> tuple[Finding, ...]:
+    """Every finding about ``kb``, errors first, each group in knowledge-base order."""
+    found = [*_rule_findings(kb), *_choice_findings(kb), *_warnings(kb)]
+    return tuple(sorted(found, key=lambda f: f.level is not Level.ERROR))
+
+
+def counts(findings: Iterable[Finding]) -> Mapping[Level, int]:
+    tally = dict.fromkeys(Level, 0)
+    for finding in findings:
+        tally[finding.level] += 1
+    return tally
