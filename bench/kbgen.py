@@ -110,3 +110,25 @@ def paths(rules: int) -> list[dict[str, str]]:
         for k in (1, 3, 6):
             chosen.append({"goal": f"area-{a}", f"problem-{a}": f"p{k}", f"detail-{a}": "no"})
     return chosen
+
+
+def write_scenarios(directory: Path, rules: int, every: int = 10) -> int:
+    """Write ``scenarios/generated.toml``: one scenario for every ``every``-th rule (and
+    the fallback); returns how many. Each answers what its rule needs and expects its
+    article and rule, so ``diagnose kb test`` passes on the generated knowledge base."""
+    lines = []
+    for index in range(0, rules - 1, every):
+        a, k = divmod(index, 10)
+        detail = "no" if index % 3 == 0 and index % 2 else "yes"
+        lines.append(
+            f'[[scenario]]\nname = "rule {index}"\n'
+            f'answers = {{ goal = "area-{a}", problem-{a} = "p{k}", detail-{a} = "{detail}" }}\n'
+            f'expect = "art-{index}"\nrule = "rule-{index}"\n'
+        )
+    lines.append(
+        '[[scenario]]\nname = "nothing matches"\nanswers = { goal = "unknown" }\n'
+        'expect = "fallback"\nrule = "no-match"\n'
+    )
+    (directory / "scenarios").mkdir(exist_ok=True)
+    (directory / "scenarios" / "generated.toml").write_text("\n".join(lines))
+    return len(lines)

@@ -58,8 +58,14 @@ from experta import NOT, Fact, KnowledgeEngine, P, Rule  # noqa: E402
 from experta.agenda import Agenda  # noqa: E402
 from experta.fact import InitialFact  # noqa: E402
 from experta.factlist import FactList  # noqa: E402
+from experta.fieldconstraint import L  # noqa: E402
 from experta.matchers import ReteMatcher  # noqa: E402
-from experta.matchers.rete.check import FactCapture, SameContextCheck, TypeCheck  # noqa: E402
+from experta.matchers.rete.check import (  # noqa: E402
+    FactCapture,
+    FeatureCheck,
+    SameContextCheck,
+    TypeCheck,
+)
 from experta.matchers.rete.mixins import ChildNode  # noqa: E402
 from experta.matchers.rete.nodes import (  # noqa: E402
     ConflictSetNode,
@@ -186,7 +192,8 @@ class _Matcher(ReteMatcher):
     * ``changes()`` collects activations only from the conflict-set nodes that received
       a token since the last call (experta polls every rule's node on every change and
       on every step of ``run()``), in the same order as experta would;
-    * ``reset()`` clears each node's memory once (experta walks every path of the DAG).
+    * ``reset()`` clears only the memories that received a token since the last reset
+      (experta walks every path of the DAG).
     """
 
     @staticmethod
@@ -277,30 +284,88 @@ class _Matcher(ReteMatcher):
 
     def _index_network(self) -> None:
         self._dirty: dict[ConflictSetNode, None] = {}
+        self._touched: dict[Node, None] = {}
         order: dict[ConflictSetNode, int] = {}
-        memories: dict[int, Node] = {}
+        seen: set[int] = set()
+        nodes: list[Node] = []
         stack = [self.root_node]
         while stack:  # depth-first, children in order: experta's order of conflict sets
             node = stack.pop()
-            if id(node) in memories:
+            if id(node) in seen:
                 continue
-            memories[id(node)] = node
+            seen.add(id(node))
+            nodes.append(node)
             if isinstance(node, ConflictSetNode):
                 order[node] = len(order)
             stack.extend(child.node for child in reversed(node.children))
-        for node in memories.values():
+        for node in nodes:
             for index, child in enumerate(node.children):
                 if isinstance(child.node, ConflictSetNode):
-                    node.children[index] = ChildNode(child.node, self._watch(child.node))
+                    callback = self._watch(child.node)
+                elif isinstance(child.node, OrdinaryMatchNode | NotNode):
+                    callback = self._touching(child.node, child.callback)
+                else:
+                    continue
+                node.children[index] = ChildNode(child.node, callback)
+        for node in nodes:
+            self._index_literals(node)
         self._order = order
-        self._nodes = tuple(memories.values())
+
+    #: Fewer children than this are tested one by one, as experta does.
+    _INDEXED = 4
+
+    @classmethod
+    def _index_literals(cls, node: Node) -> None:
+        """Dispatch a fact by a dict lookup to the children that test one field for
+        one literal string: experta offers every fact to every child (an answer met
+        one test per question of the knowledge base: ``question == "q1"``,
+        ``question == "q2"``, ...), each on a copy of the token. Only children whose
+        test would pass are reached; they test again, so the result is the same."""
+        literal: list[tuple[ChildNode, str, str] | None] = []
+        for child in node.children:
+            check = getattr(child.node, "matcher", None)
+            if (
+                isinstance(child.node, FeatureTesterNode)
+                and isinstance(check, FeatureCheck)
+                and isinstance(check.what, str)
+                and "__" not in check.what
+                and isinstance(check.how, L)
+                and check.how.__bind__ is None
+                and type(check.how.value) is str
+            ):
+                literal.append((child, check.what, check.how.value))
+            else:
+                literal.append(None)
+        sizes = collections.Counter(entry[1] for entry in literal if entry is not None)
+        indexed = {what for what, size in sizes.items() if size >= cls._INDEXED}
+        if not indexed:
+            return
+        groups: dict[str, dict[str, list[Callable[[Token], None]]]] = {w: {} for w in indexed}
+        children: list[ChildNode] = []
+        for child, entry in zip(node.children, literal, strict=True):
+            if entry is None or entry[1] not in indexed:
+                children.append(child)
+            else:
+                groups[entry[1]].setdefault(entry[2], []).append(child.callback)
+        children += [ChildNode(_Index(w), _dispatch(w, groups[w])) for w in sorted(indexed)]
+        node.children[:] = children
 
     def _watch(self, csn: ConflictSetNode) -> Callable[[Token], None]:
-        dirty, activate = self._dirty, csn.activate
+        dirty, touched, activate = self._dirty, self._touched, csn.activate
 
         def activate_and_mark(token: Token) -> None:
             dirty[csn] = None
+            touched[csn] = None
             activate(token)
+
+        return activate_and_mark
+
+    def _touching(self, node: Node, callback: Callable[[Token], None]) -> Callable[[Token], None]:
+        touched = self._touched
+
+        def activate_and_mark(token: Token) -> None:
+            touched[node] = None
+            callback(token)
 
         return activate_and_mark
 
@@ -326,12 +391,43 @@ class _Matcher(ReteMatcher):
 
     def reset(self) -> None:
         # As fresh as a new instance: a pooled engine serves many consultations, so
-        # activations a conflict set has not handed over yet are dropped too.
-        for node in self._nodes:
+        # activations a conflict set has not handed over yet are dropped too. Only the
+        # nodes that received a token hold anything (every other memory is still as
+        # built), so only those are wiped: a consultation touches a few rules' nodes,
+        # and a reset no longer walks the network of every rule.
+        for node in self._touched:
             node._reset()
-        for conflict_set in self._order:
-            conflict_set.added, conflict_set.removed = set(), set()
+            if isinstance(node, ConflictSetNode):
+                node.added, node.removed = set(), set()
+        self._touched.clear()
         self._dirty.clear()
+
+
+class _Index:
+    """Stands in a node's children for the children it dispatches to (for the eyes of
+    anything that walks the network; the dispatch itself is the callback)."""
+
+    children: tuple[ChildNode, ...] = ()
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+def _dispatch(
+    what: str, by_value: Mapping[str, list[Callable[[Token], None]]]
+) -> Callable[[Token], None]:
+    none: list[Callable[[Token], None]] = []
+
+    def dispatch(token: Token) -> None:
+        for fact in token.data:  # a fact token holds exactly one fact
+            try:
+                targets = by_value.get(fact[what], none)
+            except (KeyError, TypeError):  # no such field, or an unhashable value
+                return
+            for callback in targets:
+                callback(token)
+
+    return dispatch
 
 
 class _Strategy(DepthStrategy):
@@ -448,25 +544,29 @@ def compile_kb(
             absent[key] = _absent(condition)
         return absent[key]
 
+    # Need rules with the same conditions are one experta rule that records all their
+    # needs: the first condition of every rule waits on the same NOT(goal answered),
+    # and experta shares no join node between rules, so 1,000 rules would otherwise
+    # carry 1,000 copies of it through every reset and every consultation's first fact.
+    needs: dict[tuple[int, ...], tuple[list[Fact | NOT], list[Pending]]] = {}
     for rule in kb.rules:
         matched = [matching(condition) for condition in rule.when]
         for step, condition in enumerate(rule.when):
-
-            def need(
-                self: KnowledgeEngine,
-                _c: Condition = condition,
-                _rank: int = rule.rank,
-                _step: int = step,
-                _rule: str = rule.id,
-            ) -> None:
-                self.found_needs.add(Pending(_rank, _step, _c.kind, _c.target, _rule))
-
-            add(f"need__{rule.id}__{step}", [*matched[:step], missing(condition)], need)
+            lhs = [*matched[:step], missing(condition)]
+            entry = needs.setdefault(tuple(map(id, lhs)), (lhs, []))
+            entry[1].append(Pending(rule.rank, step, condition.kind, condition.target, rule.id))
 
         def conclude(self: KnowledgeEngine, _rule: str = rule.id, _rank: int = rule.rank) -> None:
             self.found_conclusions.add((_rank, _rule))
 
         add(f"conclude__{rule.id}", matched, conclude)
+
+    for index, (lhs, pending) in enumerate(needs.values()):
+
+        def need(self: KnowledgeEngine, _pending: tuple[Pending, ...] = tuple(pending)) -> None:
+            self.found_needs.update(_pending)
+
+        add(f"need__{index}", lhs, need)
 
     base = KnowledgeEngine if stock else _Engine
     return type(f"Engine_{abs(hash(kb.directory)) & 0xFFFF:x}", (base,), attributes)

@@ -1,7 +1,8 @@
 """``diagnose kb``: the tools of the people who write the knowledge base.
 
 ``check`` validates it (the loader's checks, then ``diagnose.kb.lint``'s deeper ones),
-``graph`` draws its decision structure, ``test`` runs its scenarios.
+``graph`` draws its decision structure, ``test`` runs its scenarios and ``explain``
+says in words which paths lead to an article.
 """
 
 from __future__ import annotations
@@ -91,10 +92,10 @@ def check(rules_dir: str | None, strict: bool, output_format: str) -> int:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["mermaid", "dot"]),
+    type=click.Choice(["mermaid", "dot", "json"]),
     default="mermaid",
     show_default=True,
-    help="Mermaid (renders on GitHub and GitLab) or Graphviz DOT.",
+    help="Mermaid (renders on GitHub and GitLab), Graphviz DOT, or JSON (nodes, edges).",
 )
 def graph(rules_dir: str | None, output_format: str) -> int:
     """Draw the decision structure: questions, checks, rules and articles."""
@@ -104,9 +105,34 @@ def graph(rules_dir: str | None, output_format: str) -> int:
     from diagnose.kb import graph as drawing
 
     built = drawing.build(loaded)
-    click.echo(
-        drawing.mermaid(built) if output_format == "mermaid" else drawing.dot(built), nl=False
-    )
+    if output_format == "json":
+        click.echo(json.dumps(drawing.to_dict(built), indent=2, ensure_ascii=False))
+    elif output_format == "dot":
+        click.echo(drawing.dot(built), nl=False)
+    else:
+        click.echo(drawing.mermaid(built), nl=False)
+    return EXIT_OK
+
+
+@kb.command()
+@click.argument("article")
+@rules_option
+@format_option()
+def explain(article: str, rules_dir: str | None, output_format: str) -> int:
+    """Say in words every path of answers and checks that leads to ARTICLE, and by
+    which rule."""
+    loaded = _load(rules_dir)
+    if isinstance(loaded, int):
+        return loaded
+    from diagnose.kb.explain import explain as paths_to
+    from diagnose.kb.explain import to_text
+    from diagnose.render.marks import printable
+
+    found = paths_to(loaded, article)
+    if output_format == "json":
+        click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(printable(to_text(found)), nl=False)
     return EXIT_OK
 
 

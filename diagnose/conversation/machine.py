@@ -71,12 +71,9 @@ class Conversation:
         self.engine_class = engine_class
         self.dns = dns or DnsSettings()
         self.converse = converse
-        self._rules = {rule.id: rule for rule in kb.rules}
-        self._by_article: dict[str, list[Rule]] = {}
+        self._rules, self._by_article = _indexes(kb)
         self._kept: list[_Told] = []
         self._lock = threading.Lock()
-        for rule in kb.rules:
-            self._by_article.setdefault(rule.article, []).append(rule)
 
     # --- the next step -------------------------------------------------------------
     def next(self, state: State) -> Step:
@@ -134,7 +131,7 @@ class Conversation:
             answers=dict(answers),
             checks=tuple(checks.values()),
             evidence=reasoning.evidence(rule, answers, checks),
-            considered=reasoning.considered(
+            why_not=lambda: reasoning.considered(
                 self.kb, self._by_article, article, rule, answers, checks
             ),
         )
@@ -313,7 +310,7 @@ class Conversation:
                     "you said it did not solve the problem",
                 ),
             ),
-            considered=previous.considered,
+            why_not=lambda: previous.considered,
             tried=previous.article,
         )
 
@@ -378,6 +375,21 @@ class Conversation:
                 state = self.answer(state, step, answer(step))
             else:  # pragma: no cover - a scripted conversation confirms nothing
                 raise AssertionError(f"a scripted consultation reached {step.kind}")
+
+
+_INDEXES: dict[int, tuple[KnowledgeBase, dict[str, Rule], dict[str, list[Rule]]]] = {}
+
+
+def _indexes(kb: KnowledgeBase) -> tuple[dict[str, Rule], dict[str, list[Rule]]]:
+    """The rules by id and by article, built once per knowledge base (a front end or
+    ``kb test`` makes a conversation per consultation; the knowledge base is shared)."""
+    entry = _INDEXES.get(id(kb))
+    if entry is None or entry[0] is not kb:
+        by_article: dict[str, list[Rule]] = {}
+        for rule in kb.rules:
+            by_article.setdefault(rule.article, []).append(rule)
+        entry = _INDEXES[id(kb)] = (kb, {rule.id: rule for rule in kb.rules}, by_article)
+    return entry[1], entry[2]
 
 
 def _looks_like(qtype: QuestionType, value: str) -> bool:

@@ -3,9 +3,10 @@ other articles with the first condition that ruled each out (why not)."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from diagnose.checks.results import CheckResult, exit_code_for
@@ -44,9 +45,16 @@ class Recommendation:
     answers: Mapping[str, str]
     checks: tuple[CheckResult, ...]
     evidence: tuple[Evidence, ...]
-    considered: tuple[Considered, ...]
+    # Why not the other articles: computed when first read (a line per article, so it
+    # is the costliest part of a recommendation, and scripted checks never read it).
+    why_not: Callable[[], tuple[Considered, ...]] = field(compare=False, repr=False)
     ticket: Ticket | None = None
     tried: Article | None = None  # the article whose steps the person said did not help
+
+    @functools.cached_property
+    def considered(self) -> tuple[Considered, ...]:
+        """Why not: each other article, and the first condition that ruled it out."""
+        return self.why_not()
 
     @property
     def exit_code(self) -> int:
@@ -146,26 +154,30 @@ def considered(
     for article in kb.articles.values():
         if article.id == chosen.id:
             continue
-        best: tuple[int, int, Considered] | None = None
+        # The rule that came closest (most conditions held, then the earliest); its
+        # reason is written once, for it alone (a knowledge base of 1,000 rules would
+        # otherwise describe 1,000 conditions per consultation).
+        best: tuple[int, int, Rule, str | None] | None = None
         for rule in rules_by_article.get(article.id, ()):
-            progress, reason = 0, ""
-            for progress, condition in enumerate(rule.when):  # noqa: B007
+            progress, value = len(rule.when), None
+            for index, condition in enumerate(rule.when):
                 value = _fact(condition.kind, condition.target, answers, checks)
-                if value is None:
-                    reason = (
-                        f"not reached: {condition.describe()} was never needed, "
-                        f"because rule {chosen_rule.id} applied first"
-                    )
+                if value is None or not condition.matches(value):
+                    progress = index
                     break
-                if not condition.matches(value):
-                    reason = f"ruled out: needs {condition.describe()}, but it is {value}"
-                    break
-            else:
-                progress = len(rule.when)
-                reason = f"its conditions hold, but rule {chosen_rule.id} ranks before it"
-            candidate = (progress, -rule.rank, Considered(article.id, rule.id, reason))
-            if best is None or candidate[:2] > best[:2]:
-                best = candidate
-        if best is not None:
-            result.append(best[2])
+            if best is None or (progress, -rule.rank) > best[:2]:
+                best = (progress, -rule.rank, rule, value)
+        if best is None:
+            continue
+        progress, _, rule, value = best
+        if progress == len(rule.when):
+            reason = f"its conditions hold, but rule {chosen_rule.id} ranks before it"
+        elif value is None:
+            reason = (
+                f"not reached: {rule.when[progress].describe()} was never needed, "
+                f"because rule {chosen_rule.id} applied first"
+            )
+        else:
+            reason = f"ruled out: needs {rule.when[progress].describe()}, but it is {value}"
+        result.append(Considered(article.id, rule.id, reason))
     return tuple(result)

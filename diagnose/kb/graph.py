@@ -112,6 +112,17 @@ def _collapse(graph: Graph) -> Graph:
     )
 
 
+def to_dict(graph: Graph) -> dict[str, object]:
+    """The graph as JSON: nodes (id, kind, label, outcome) and edges (from, to, label)."""
+    return {
+        "nodes": [
+            {"id": n.id, "kind": n.kind, "label": n.label, "outcome": n.outcome or None}
+            for n in graph.nodes
+        ],
+        "edges": [{"from": e.source, "to": e.target, "label": e.label} for e in graph.edges],
+    }
+
+
 # --- Mermaid ----------------------------------------------------------------------------
 
 _MERMAID_SHAPES = {

@@ -94,7 +94,11 @@ def _domain(kb: KnowledgeBase, kind: str, target: str) -> frozenset[str] | None:
     return frozenset(values) if values is not None else None
 
 
-def accepted(kb: KnowledgeBase, rule: Rule) -> dict[tuple[str, str], Accepted]:
+#: What a rule accepts, per question or check: ("question" or "check", id) -> values.
+Found = dict[tuple[str, str], Accepted]
+
+
+def accepted(kb: KnowledgeBase, rule: Rule) -> Found:
     """What ``rule`` accepts for each question and check its conditions name."""
     found: dict[tuple[str, str], Accepted] = {}
     for condition in rule.when:
@@ -113,9 +117,8 @@ def _accepting(kb: KnowledgeBase, condition: Condition) -> Accepted:
     return Accepted(domain - condition.values)
 
 
-def _contradiction(kb: KnowledgeBase, rule: Rule) -> str | None:
-    """Why no answers satisfy ``rule``, or None when some do."""
-    found = accepted(kb, rule)
+def _contradiction(kb: KnowledgeBase, found: Mapping[tuple[str, str], Accepted]) -> str | None:
+    """Why no answers satisfy a rule that accepts ``found``, or None when some do."""
     for (kind, target), values in found.items():
         if values.empty():
             noun = "the answer to" if kind == "question" else "the check"
@@ -137,17 +140,61 @@ def _contradiction(kb: KnowledgeBase, rule: Rule) -> str | None:
     return None
 
 
-def _shadows(kb: KnowledgeBase, earlier: Rule, later: Rule) -> bool:
-    """Does ``earlier`` conclude whenever ``later`` would? (Then ``later`` never does.)"""
-    mine = accepted(kb, later)
-    for key, theirs in accepted(kb, earlier).items():
-        domain = _domain(kb, *key)
-        own = mine.get(key)
-        if own is None:  # ``later`` lets this answer be anything
-            own = Accepted(domain) if domain is not None else Accepted(frozenset(), True)
+def _everything(kb: KnowledgeBase, key: tuple[str, str]) -> Accepted:
+    domain = _domain(kb, *key)
+    return Accepted(domain) if domain is not None else Accepted(frozenset(), complement=True)
+
+
+def _shadows(
+    kb: KnowledgeBase,
+    earlier: Mapping[tuple[str, str], Accepted],
+    later: Mapping[tuple[str, str], Accepted],
+) -> bool:
+    """Does a rule accepting ``earlier`` conclude whenever one accepting ``later``
+    would? (Then the later one never does: the earlier rule wins.)"""
+    for key, theirs in earlier.items():
+        own = later.get(key) or _everything(kb, key)  # no condition: anything
         if not own.within(theirs):
             return False
     return True
+
+
+def dead_rules(kb: KnowledgeBase) -> dict[str, str]:
+    """The rules that can never conclude, each with the reason in words.
+
+    Rules are compared with every earlier live rule, but not one by one: the earlier
+    rules are grouped by their first condition, and a group is looked into only when
+    the later rule's answers fall within that condition (linear for knowledge bases
+    whose rules begin with a few different conditions, as decision trees do).
+    """
+    dead: dict[str, str] = {}
+    groups: dict[tuple[tuple[str, str], Accepted], list[tuple[Rule, Found]]] = {}
+    unconditional: Rule | None = None
+    for rule in kb.rules:
+        found = accepted(kb, rule)
+        why = _contradiction(kb, found)
+        shadow = unconditional
+        if why is None and shadow is None:
+            for (key, values), members in groups.items():
+                if not (found.get(key) or _everything(kb, key)).within(values):
+                    continue
+                shadow = next((e for e, theirs in members if _shadows(kb, theirs, found)), None)
+                if shadow is not None:
+                    break
+        if why is None and shadow is not None:
+            why = (
+                f"the earlier rule '{shadow.id}' concludes whenever it would "
+                "(move it before that rule, or narrow it)"
+            )
+        if why is not None:
+            dead[rule.id] = why
+            continue
+        if not found:
+            unconditional = unconditional or rule
+            continue
+        first = next(iter(found.items()))
+        groups.setdefault(first, []).append((rule, found))
+    return dead
 
 
 def _where(item: str, source: str) -> str:
@@ -155,23 +202,11 @@ def _where(item: str, source: str) -> str:
 
 
 def _rule_findings(kb: KnowledgeBase) -> Iterator[Finding]:
-    live: list[Rule] = []
+    dead = dead_rules(kb)
     for rule in kb.rules:
-        where = _where(f"rule '{rule.id}'", rule.source)
-        why = _contradiction(kb, rule)
-        if why is not None:
-            yield Finding(Level.ERROR, where, f"it can never conclude: {why}.")
-            continue
-        for earlier in live:
-            if _shadows(kb, earlier, rule):
-                yield Finding(
-                    Level.ERROR,
-                    where,
-                    f"it can never conclude: the earlier rule '{earlier.id}' "
-                    "concludes whenever it would (move it before that rule, or narrow it).",
-                )
-                break
-        live.append(rule)
+        if rule.id in dead:
+            where = _where(f"rule '{rule.id}'", rule.source)
+            yield Finding(Level.ERROR, where, f"it can never conclude: {dead[rule.id]}.")
 
 
 def _choice_problem(choice: Choice) -> str | None:
@@ -203,18 +238,20 @@ def _choice_findings(kb: KnowledgeBase) -> Iterator[Finding]:
                 yield Finding(Level.ERROR, where, f"{problem}.")
 
 
-def _unhandled(kb: KnowledgeBase, question: Question) -> list[str]:
-    """The choices of ``question`` that no rule's condition accepts."""
-    handled: list[Accepted] = [
-        values
-        for rule in kb.rules
-        for (kind, target), values in accepted(kb, rule).items()
-        if (kind, target) == ("question", question.id)
-    ]
+def _unhandled(kb: KnowledgeBase, question: Question, conditions: list[Condition]) -> list[str]:
+    """The choices of ``question`` that none of ``conditions`` (those on it) accepts."""
+    finite: set[str] = set()
+    excluded: list[frozenset[str]] = []  # an is_not: everything but these
+    for condition in conditions:
+        values = _accepting(kb, condition)
+        if values.complement:
+            excluded.append(values.values)
+        else:
+            finite |= values.values
     return [
         choice.id
         for choice in question.choices
-        if not any(Accepted(frozenset({choice.id})).within(values) for values in handled)
+        if choice.id not in finite and all(choice.id in ex for ex in excluded)
     ]
 
 
@@ -226,8 +263,13 @@ def _questions_needed(kb: KnowledgeBase, rule: Rule) -> int:
 
 
 def _warnings(kb: KnowledgeBase) -> Iterator[Finding]:
+    on: dict[str, list[Condition]] = {}
+    for rule in kb.rules:
+        for condition in rule.when:
+            if condition.kind == "question":
+                on.setdefault(condition.target, []).append(condition)
     for question in kb.questions.values():
-        missing = _unhandled(kb, question) if question.choices else []
+        missing = _unhandled(kb, question, on.get(question.id, [])) if question.choices else []
         if missing:
             fallback = kb.fallback
             yield Finding(
