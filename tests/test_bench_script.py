@@ -67,3 +67,11 @@ def test_bench_scaling_replays_a_consultation_asked_one_by_one_once(tmp_path):
     for row in per_size:
         assert "1 replay into a fresh engine" in row["note"], row["note"]
     assert any("growth" in row["figure"] for row in rows)
+
+
+def test_bench_kb_tools_times_each_authoring_command(tmp_path):
+    _, rows = run_bench(tmp_path, "--quick", "--only", "kb-tools", "--repeat", "1")
+    figures = [row["figure"] for row in rows]
+    assert len(rows) == 4 and all(row["group"] == "kb-tools" for row in rows)
+    assert any(figure.startswith("kb test (") for figure in figures)
+    assert all(isinstance(row["ours"], float) and row["ours"] > 0 for row in rows)

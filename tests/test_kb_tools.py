@@ -388,3 +388,54 @@ def test_any_scenario_file_passes_fails_or_is_listed_never_a_traceback(text):
         result = CliRunner().invoke(diagnose_cli, ["kb", "test", "--rules", str(directory)])
     assert result.exit_code in (0, 1), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# --- kb explain ----------------------------------------------------------------------------
+
+
+def test_explain_lists_every_path_to_an_article_in_words(cli):
+    result = cli("kb", "explain", "support-mail-not-received")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert out.startswith("Letters from support do not arrive (support-mail-not-received")
+    assert "5 paths lead here." in out
+    assert "2. By the rule 'letters-to-broken-domain':" in out
+    assert "What do you need from the support team? → “I don't receive support's letters”" in out
+    assert "(the answer to 'support-email') finds a problem" in out
+    data = json.loads(cli("kb", "explain", "support-mail-not-received", "--format", "json").stdout)
+    rules = [path["rule"] for path in data["paths"]]
+    assert rules == [r.id for r in load().rules if r.article == "support-mail-not-received"]
+    assert all(path["reachable"] for path in data["paths"])
+    assert data["paths"][1]["steps"][3] == {
+        "kind": "check",
+        "id": "mail-domain",
+        "values": ["fail"],
+        "negated": False,
+        "text": data["paths"][1]["steps"][3]["text"],
+    }
+
+
+def test_explain_says_when_a_path_is_never_taken(cli, tmp_path):
+    anchor = '[[rule]]\nid = "forgotten-password"'
+    directory = edited_kb(tmp_path, "rules.toml", anchor, CATCH_ALL + anchor)
+    result = cli("kb", "explain", "forgot-password", "--rules", str(directory))
+    assert result.exit_code == 0
+    assert "Never taken: the earlier rule 'catch-all' concludes whenever it would" in result.stdout
+
+
+def test_explain_an_unknown_article_is_one_line_and_exit_2(cli):
+    result = cli("kb", "explain", "nope")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        "diagnose: error: There is no article 'nope'; the articles are:"
+    )
+
+
+def test_graph_as_json_names_its_nodes_and_edges(cli):
+    data = json.loads(cli("kb", "graph", "--format", "json").stdout)
+    ids = {node["id"] for node in data["nodes"]}
+    assert all(edge["from"] in ids and edge["to"] in ids for edge in data["edges"])
+    kinds = {node["kind"] for node in data["nodes"]}
+    assert kinds == {"start", "question", "check", "rule", "article"}
+    assert sum(node["kind"] == "rule" for node in data["nodes"]) == len(load().rules)
