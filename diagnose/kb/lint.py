@@ -8,7 +8,9 @@ wrong. These find what the loader cannot see item by item:
   that is a number (numbers pick choices by position) or a word the prompt obeys itself
   (``back``, ``why``, ``help``, ``quit``, ``unknown``, ``explain``, ``edit``);
 * choices no rule handles (they fall silently to the fallback article: a warning);
-* articles that need more than four diagnostic questions (a warning).
+* articles that need more than four diagnostic questions (a warning);
+* texts that lack one of the languages the knowledge base declares (the loader lists
+  them; a consultation shows the fallback language instead, ``kb check`` fails).
 
 Each finding is a frozen ``Finding``; errors make ``kb check`` exit 1, warnings only with
 ``--strict``. Only ``kb check`` runs these, never a consultation.
@@ -296,7 +298,8 @@ def _warnings(kb: KnowledgeBase) -> Iterator[Finding]:
 
 def lint(kb: KnowledgeBase) -> tuple[Finding, ...]:
     """Every finding about ``kb``, errors first, each group in knowledge-base order."""
-    found = [*_rule_findings(kb), *_choice_findings(kb), *_warnings(kb)]
+    translations = [Finding(Level.ERROR, where, what) for where, what in kb.missing]
+    found = [*translations, *_rule_findings(kb), *_choice_findings(kb), *_warnings(kb)]
     return tuple(sorted(found, key=lambda f: f.level is not Level.ERROR))
 
 

@@ -18,6 +18,9 @@ from diagnose.checks.registry import CHECKS_BY_ID
 from diagnose.exceptions import KnowledgeBaseError
 from diagnose.kb.model import (
     CHECK_STATUSES,
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
     TICKET_FIELD_TYPES,
     TICKET_KEYS,
     UNKNOWN,
@@ -63,15 +66,112 @@ class _Problems:
         self.items.append(f"{where}: {message}")
 
 
+class _Languages:
+    """The languages a knowledge base declares (the first is the fallback), the one
+    being loaded, and the texts that lack one of them (``kb check`` reports those; a
+    consultation shows the fallback instead)."""
+
+    def __init__(self, declared: tuple[str, ...] = (DEFAULT_LANGUAGE,), lang: str | None = None):
+        self.declared = declared
+        self.lang = lang if lang in declared else declared[0]
+        self.missing: list[tuple[str, str]] = []  # (where, what is missing)
+
+
 class _Reader:
     """Typed access to one TOML table, recording a problem for each wrong field."""
 
-    def __init__(self, table: Any, where: str, problems: _Problems) -> None:
+    def __init__(
+        self, table: Any, where: str, problems: _Problems, languages: _Languages | None = None
+    ) -> None:
         self.table: dict[str, Any] = table if isinstance(table, dict) else {}
         self.where = where
         self.problems = problems
+        self.languages = languages or _Languages()
         if not isinstance(table, dict):
             problems.add(where, "must be a table.")
+
+    def nested(self, table: Any, where: str) -> _Reader:
+        return _Reader(table, where, self.problems, self.languages)
+
+    def _translated(self, key: str, value: Any, kind: type, kind_name: str) -> Any:
+        """One language's value of a text a person reads: a plain value, or a table
+        ``{ en = ..., ru = ... }``. Records what is missing for the other languages."""
+        languages = self.languages
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(languages.declared))
+            for code in unknown:
+                declared = ", ".join(languages.declared)
+                self.problems.add(
+                    self.where,
+                    f"the field '{key}' has text in '{code}', a language the knowledge "
+                    f"base does not declare (it declares {declared}: [support] languages).",
+                )
+            for code, text in value.items():
+                if not isinstance(text, kind) or (
+                    isinstance(text, list) and not all(isinstance(item, str) for item in text)
+                ):
+                    self.problems.add(
+                        self.where, f"the field '{key}' in '{code}' must be {kind_name}."
+                    )
+                    return None
+            for code in languages.declared:
+                if not value.get(code):
+                    languages.missing.append(
+                        (
+                            self.where,
+                            f"the field '{key}' has no {LANGUAGE_NAMES[code]} ({code}) text.",
+                        )
+                    )
+            for code in (languages.lang, *languages.declared):
+                if value.get(code):
+                    return value[code]
+            return None
+        if len(languages.declared) > 1:
+            given = ", ".join(f"{code} = ..." for code in languages.declared)
+            languages.missing.append(
+                (
+                    self.where,
+                    f"the field '{key}' is in one language only; the knowledge base "
+                    f"declares {len(languages.declared)}: write it as {{ {given} }}.",
+                )
+            )
+        return value
+
+    def words(self, key: str, default: str = "", required: bool = True) -> str:
+        """A text a person reads, in the language being loaded."""
+        if isinstance(self.table.get(key), dict):
+            text = self._translated(key, self.table[key], str, "a string")
+            if isinstance(text, str):
+                if required and not text.strip():
+                    self.problems.add(self.where, f"the field '{key}' is empty.")
+                return text
+            if text is None and required:
+                self.problems.add(self.where, f"the field '{key}' is empty.")
+            return default
+        value = self.text(key, default, required)
+        if key in self.table and isinstance(value, str):
+            self._translated(key, value, str, "a string")
+        return value
+
+    def all_words(self, key: str) -> tuple[str, ...]:
+        """Every language's text of ``key`` (choice labels are understood in any)."""
+        value = self.table.get(key)
+        if isinstance(value, dict):
+            return tuple(text for text in value.values() if isinstance(text, str) and text)
+        return (value,) if isinstance(value, str) and value else ()
+
+    def lines(self, key: str, required: bool = False) -> tuple[str, ...]:
+        """A list of texts a person reads (steps, advice), in the language loaded."""
+        value = self.table.get(key)
+        if isinstance(value, dict):
+            found = self._translated(key, value, list, "a list of strings")
+            if found is None and required:
+                self.problems.add(self.where, f"the field '{key}' is missing.")
+            return tuple(found or ())
+        found_lines = self.texts(key, required)
+        if key in self.table:
+            self._translated(key, list(found_lines), list, "a list of strings")
+        return found_lines
 
     def _get(self, key: str, kind: type[T], kind_name: str, default: T, required: bool) -> T:
         if key not in self.table:
@@ -139,16 +239,18 @@ def _refuse_secret(r: _Reader, typed: bool = True) -> None:
     by its prompt ("Enter the code from SMS", "Введите пароль") nor, when its answer is
     typed in, by its id ("password", "sms-code")."""
     refused = "diagnose never asks for a password or a one-time code."
-    field_id, prompt = r.table.get("id"), r.table.get("prompt")
+    field_id = r.table.get("id")
     if typed and isinstance(field_id, str) and SECRET_NAME.search(field_id):
         r.problems.add(r.where, f"{refused} Its id names one: rename it.")
-    asked = asks_for_secret(prompt) if isinstance(prompt, str) else None
-    if asked is not None:
-        r.problems.add(r.where, f'{refused} Its prompt asks for one ("{asked}"): reword it.')
+    for prompt in r.all_words("prompt"):
+        asked = asks_for_secret(prompt)
+        if asked is not None:
+            r.problems.add(r.where, f'{refused} Its prompt asks for one ("{asked}"): reword it.')
 
 
-def load(directory: Path | str | None = None) -> KnowledgeBase:
-    """Load and validate the knowledge base in ``directory`` (default: the shipped one).
+def load(directory: Path | str | None = None, lang: str | None = None) -> KnowledgeBase:
+    """Load and validate the knowledge base in ``directory`` (default: the shipped one),
+    with its texts in ``lang`` (default, or when it does not declare it: its first).
 
     Raises KnowledgeBaseError listing every defect found.
     """
@@ -202,38 +304,52 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
             if item_id in items:
                 problems.add(where, f"duplicate id (first defined in {origin[item_id]}).")
                 continue
-            items[item_id] = build(_Reader(table, where, problems), shown)
+            items[item_id] = build(_Reader(table, where, problems, languages), shown)
             origin[item_id] = shown
         return items
 
     # --- support, channels, ticket fields ----------------------------------------
     name, fallback = "support", ""
+    languages = _Languages(lang=lang)
     if len(raw["support"]) > 1:
         problems.add(raw["support"][1][0], "[support] is defined in more than one file.")
     for shown, table in raw["support"][:1]:
         reader = _Reader(table, f"{shown}: [support]", problems)
-        reader.unknown_keys({"name", "fallback"})
-        name = reader.text("name")
+        reader.unknown_keys({"name", "fallback", "languages"})
+        declared = reader.texts("languages") or (DEFAULT_LANGUAGE,)
+        for code in declared:
+            if code not in LANGUAGES:
+                reader.problems.add(
+                    reader.where,
+                    f"unknown language '{code}' in 'languages' (diagnose speaks "
+                    f"{', '.join(LANGUAGES)}).",
+                )
+        if len(set(declared)) != len(declared):
+            reader.problems.add(reader.where, "'languages' names a language twice.")
+        known = tuple(dict.fromkeys(code for code in declared if code in LANGUAGES))
+        languages = _Languages(known or (DEFAULT_LANGUAGE,), lang)
+        reader.languages = languages
+        name = reader.words("name")
         fallback = reader.text("fallback")
     if not raw["support"]:
         problems.add(str(base), "no [support] table names the fallback article.")
 
     def build_channel(r: _Reader, shown: str) -> Channel:
         r.unknown_keys({"id", "name", "address", "hours"})
-        return Channel(r.text("id"), r.text("name"), r.text("address"), r.text("hours"))
+        return Channel(r.text("id"), r.words("name"), r.words("address"), r.words("hours"))
 
     def build_choices(r: _Reader, required: bool) -> tuple[Choice, ...]:
         choices: list[Choice] = []
         seen: set[str] = set()
         for index, item in enumerate(r.tables("choices", required=required)):
-            choice = _Reader(item, f"{r.where}, choice #{index + 1}", r.problems)
+            choice = r.nested(item, f"{r.where}, choice #{index + 1}")
             choice.unknown_keys({"id", "label"})
-            choice_id, label = choice.text("id"), choice.text("label")
+            choice_id, label = choice.text("id"), choice.words("label")
             if choice_id in seen or choice_id == UNKNOWN:
                 why = "is reserved" if choice_id == UNKNOWN else "is a duplicate"
                 r.problems.add(r.where, f"the choice id '{choice_id}' {why}.")
             seen.add(choice_id)
-            choices.append(Choice(choice_id, label))
+            choices.append(Choice(choice_id, label, choice.all_words("label")))
         return tuple(choices)
 
     def build_field(r: _Reader, shown: str) -> TicketField:
@@ -261,10 +377,10 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
             r.problems.add(r.where, "only a text field can be multiline.")
         return TicketField(
             id=field_id,
-            prompt=r.text("prompt"),
-            help=r.text("help", required=False),
+            prompt=r.words("prompt"),
+            help=r.words("help", required=False),
             multiline=multiline,
-            label=r.text("label", required=False),
+            label=r.words("label", required=False),
             type=ftype,
             choices=choices,
             default_from=r.text("default_from", required=False),
@@ -293,9 +409,9 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
         return Question(
             id=r.text("id"),
             type=qtype,
-            prompt=r.text("prompt"),
-            help=r.text("help", required=False),
-            why=r.text("why", required=False),
+            prompt=r.words("prompt"),
+            help=r.words("help", required=False),
+            why=r.words("why", required=False),
             choices=choices,
             source=shown,
         )
@@ -325,7 +441,7 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
         for index, table in enumerate(r.tables("ticket_field")):
             field_id = table.get("id") if isinstance(table, dict) else None
             where = f"{r.where}, ticket field '{field_id or f'#{index + 1}'}'"
-            field = build_field(_Reader(table, where, r.problems), shown)
+            field = build_field(r.nested(table, where), shown)
             if field.id in ticket_fields or field.id in own_fields:
                 first = own_fields.get(field.id) or ticket_fields[field.id].source
                 r.problems.add(where, f"duplicate ticket field id (first defined in {first}).")
@@ -350,11 +466,11 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
             )
         return Article(
             id=r.text("id"),
-            title=r.text("title"),
+            title=r.words("title"),
             outcome=outcome,
-            summary=r.text("summary"),
-            steps=r.texts("steps", required=True),
-            faq=r.text("faq", required=False),
+            summary=r.words("summary"),
+            steps=r.lines("steps", required=True),
+            faq=r.words("faq", required=False),
             channel=channel,
             ticket=ticket,
             source=shown,
@@ -441,9 +557,9 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
         conditions = tuple(
             c
             for index, table in enumerate(when_tables)
-            if (c := build_condition(_Reader(table, r.where, r.problems), index)) is not None
+            if (c := build_condition(r.nested(table, r.where), index)) is not None
         )
-        advice = r.texts("advice")
+        advice = r.lines("advice")
         for line in advice:
             # str.format fields, as Consultation fills them ("{{" and "}}" are literal).
             for name in _FIELD.findall(line.replace("{{", "").replace("}}", "")):
@@ -454,7 +570,7 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
         return Rule(
             id=r.text("id"),
             article=article,
-            rationale=r.text("rationale"),
+            rationale=r.words("rationale"),
             when=conditions,
             advice=advice,
             rank=next(rank_counter),
@@ -492,4 +608,7 @@ def load(directory: Path | str | None = None) -> KnowledgeBase:
         checks=checks,
         rules=tuple(sorted(rules.values(), key=lambda rule: rule.rank)),
         directory=base,
+        languages=languages.declared,
+        lang=languages.lang,
+        missing=tuple(languages.missing),
     )

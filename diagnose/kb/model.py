@@ -17,6 +17,12 @@ from typing import NamedTuple
 #: that names it, so the engine goes on with what else it knows.
 UNKNOWN = "unknown"
 
+#: The languages diagnose speaks (the first is the default), and their names in English
+#: (for messages about a knowledge base's missing texts).
+LANGUAGES = ("en", "ru")
+DEFAULT_LANGUAGE = LANGUAGES[0]
+LANGUAGE_NAMES = {"en": "English", "ru": "Russian"}
+
 #: Check statuses a condition may name (see diagnose.checks.results.Status).
 CHECK_STATUSES = frozenset({"pass", "warn", "fail", "error", "skip"})
 
@@ -39,6 +45,8 @@ class Outcome(enum.StrEnum):
 class Choice(NamedTuple):
     id: str
     label: str
+    # The label in every language the knowledge base declares: a person may type any.
+    labels: tuple[str, ...] = ()
 
 
 class Question(NamedTuple):
@@ -174,6 +182,11 @@ class KnowledgeBase(NamedTuple):
     checks: Mapping[str, CheckBinding]
     rules: tuple[Rule, ...]
     directory: Path = Path(".")
+    languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)  # declared; the first is the fallback
+    lang: str = DEFAULT_LANGUAGE  # the language its texts were loaded in
+    # Texts that lack a declared language (``kb check`` fails on them; a consultation
+    # shows the fallback language's text instead).
+    missing: tuple[tuple[str, str], ...] = ()  # (where, what): file and item, the text
 
     def channel(self, channel_id: str) -> Channel:
         return next(channel for channel in self.channels if channel.id == channel_id)

@@ -1,0 +1,118 @@
+"""The language diagnose speaks: English or Russian, for every text a person reads.
+
+Code strings go through ``_`` (and ``ngettext`` for counts) from this module; the
+catalogs are gettext's, kept with Babel (``diagnose/locale/``, README "Translations"),
+and shipped compiled. English needs no catalog: nothing is loaded for it, so start-up
+does not pay for languages it does not speak. click marks its own messages ("Usage:",
+"Options", "Show this message and exit.") with the stdlib gettext but ships no
+translation: ``activate`` points click's modules at this catalog, which holds them.
+
+The language is chosen once per run: ``diagnose --lang ru|en``, then ``DIAGNOSE_LANG``,
+then the locale variables in gettext's order (LANGUAGE, LC_ALL, LC_MESSAGES, LANG),
+then English.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import Protocol
+
+#: The languages diagnose speaks; the first is the default.
+LANGUAGES = ("en", "ru")
+DEFAULT = LANGUAGES[0]
+DOMAIN = "diagnose"
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
+
+#: The environment variables that choose the language, in the order they are read.
+VARIABLES = ("DIAGNOSE_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+class _Catalog(Protocol):
+    def gettext(self, message: str, /) -> str: ...
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
+
+
+_current = DEFAULT
+_catalog: _Catalog | None = None
+
+
+def normalize(value: str | None) -> str | None:
+    """The supported language a locale name means (``ru_RU.UTF-8`` -> ``ru``), or
+    None (``C``, ``POSIX``, a language diagnose does not speak, nothing)."""
+    if not value:
+        return None
+    code = value.strip().split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
+    return code if code in LANGUAGES else None
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """The language the environment asks for, English when none it names is spoken.
+
+    LANGUAGE is a colon-separated list of preferences; the first one spoken wins.
+    As in Python's gettext, the first variable that is set decides, whatever it says
+    (LC_ALL=C means English even when LANG says Russian).
+    """
+    environ = os.environ if environ is None else environ
+    chosen = normalize(environ.get("DIAGNOSE_LANG"))
+    if chosen is not None:
+        return chosen
+    for name in VARIABLES[1:]:
+        value = environ.get(name)
+        if not value:
+            continue
+        for item in value.split(":") if name == "LANGUAGE" else (value,):
+            found = normalize(item)
+            if found is not None:
+                return found
+        return DEFAULT
+    return DEFAULT
+
+
+def current() -> str:
+    return _current
+
+
+def activate(lang: str) -> None:
+    """Speak ``lang`` from now on (English for anything unknown)."""
+    global _current, _catalog
+    lang = lang if lang in LANGUAGES else DEFAULT
+    if lang == _current and (lang == DEFAULT or _catalog is not None):
+        return
+    _current = lang
+    _catalog = None
+    if lang != DEFAULT:
+        import gettext  # only for a language that needs a catalog
+
+        _catalog = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+    _teach_click()
+
+
+def _(message: str) -> str:
+    """``message`` in the current language."""
+    return message if _catalog is None else _catalog.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form for ``n`` (Russian has three: 1 домен, 2 домена, 5 доменов)."""
+    if _catalog is None:
+        return singular if n == 1 else plural
+    return _catalog.ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalog without translating it here (translated where
+    it is shown, with ``_``: help texts are defined before the language is chosen)."""
+    return message
+
+
+def _teach_click() -> None:
+    # click's modules call the ``_`` and ``ngettext`` they imported from gettext;
+    # pointing those names here gives click's messages this catalog's translations.
+    for name, module in list(sys.modules.items()):
+        if name == "click" or name.startswith("click."):
+            if callable(getattr(module, "_", None)):
+                module._ = _  # type: ignore[attr-defined]
+            if callable(getattr(module, "ngettext", None)):
+                module.ngettext = ngettext  # type: ignore[attr-defined]
