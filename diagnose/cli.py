@@ -9,11 +9,13 @@ that need them). ``main`` is the one place where a domain error becomes an exit 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 
 import click
 
-from diagnose import __version__
+from diagnose import __version__, i18n
 from diagnose.exceptions import EXIT_INTERRUPTED, DiagnoseError, SessionInterrupted
+from diagnose.i18n import N_, _
 
 #: name -> (module, attribute, one-line help). The help is here so that ``--help``
 #: can list the commands without importing them.
@@ -21,18 +23,67 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": (
         "diagnose.commands.run",
         "run",
-        "Run a diagnosis: interactive, or scripted with answers.",
+        N_("Run a diagnosis: interactive, or scripted with answers."),
     ),
-    "mail": ("diagnose.commands.mail", "mail", "Check whether mail domains can receive mail."),
-    "email": ("diagnose.commands.email", "email", "Check an email address and its domain."),
-    "articles": ("diagnose.commands.listing", "articles", "List the knowledge base's articles."),
-    "questions": ("diagnose.commands.listing", "questions", "List the questions and answers."),
-    "kb": ("diagnose.commands.kb", "kb", "Validate a knowledge base."),
+    "mail": ("diagnose.commands.mail", "mail", N_("Check whether mail domains can receive mail.")),
+    "email": ("diagnose.commands.email", "email", N_("Check an email address and its domain.")),
+    "articles": (
+        "diagnose.commands.listing",
+        "articles",
+        N_("List the knowledge base's articles."),
+    ),
+    "questions": ("diagnose.commands.listing", "questions", N_("List the questions and answers.")),
+    "kb": ("diagnose.commands.kb", "kb", N_("Check, draw and test knowledge bases.")),
 }
+
+
+class TranslatedHelp(click.HelpFormatter):
+    """Help text in the chosen language. Commands and options are defined (and their
+    help strings written) before the language is known, so their texts are looked up
+    in the catalog as they are written out; click's own words ("Usage:", "Options",
+    "[default: ...]") are translated by click itself through the same catalog."""
+
+    def write_text(self, text: str) -> None:
+        super().write_text(_(text))
+
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
+        super().write_dl([(term, _help(text)) for term, text in rows], col_max, col_spacing)
+
+
+def _help(text: str) -> str:
+    # An option's help may carry click's extras after two spaces ("  [default: 5.0]"),
+    # already translated: only the help itself is looked up.
+    head, sep, extras = text.partition("  [")
+    return _(head) + sep + extras
+
+
+click.Context.formatter_class = TranslatedHelp
+
+
+def _language_in(args: Iterable[str]) -> str | None:
+    """The value of ``--lang`` among the top-level options (before the command)."""
+    items = list(args)
+    for index, arg in enumerate(items):
+        if arg == "--lang":
+            return items[index + 1] if index + 1 < len(items) else None
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+        if not arg.startswith("-"):
+            break
+    return None
 
 
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # The language is chosen before anything is parsed or shown, so that click's
+        # own errors about the arguments come out in it too.
+        chosen = i18n.normalize(_language_in(args))
+        i18n.activate(chosen or i18n.from_environment())
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -46,8 +97,8 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, short) for name, (_, _, short) in COMMANDS.items()]
-        with formatter.section("Commands"):
+        rows = [(name, short) for name, (_module, _attribute, short) in COMMANDS.items()]
+        with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> object:
@@ -71,6 +122,13 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="diagnose")
+@click.option(
+    "--lang",
+    type=click.Choice(i18n.LANGUAGES),
+    expose_value=False,
+    is_eager=True,
+    help="Language: en or ru (default: DIAGNOSE_LANG, then the locale).",
+)
 def cli() -> None:
     """Troubleshoot a cloud account problem, or check a mail domain.
 

@@ -188,7 +188,7 @@ def test_a_choice_no_rule_handles_is_a_warning_and_strict_fails_on_it(cli, tmp_p
         f"{directory / 'questions.toml'}: question 'sign-in-problem': no rule handles the "
         "choice locked: it falls to the fallback article 'not-found'."
     )
-    assert warning in relaxed.stderr and "0 errors, 1 warnings" in relaxed.stdout
+    assert warning in relaxed.stderr and "0 errors, 1 warning" in relaxed.stdout
     strict = cli("kb", "check", "--strict", "--rules", str(directory))
     assert strict.exit_code == 1
     data = json.loads(cli("kb", "check", "--format", "json", "--rules", str(directory)).stdout)

@@ -14,6 +14,7 @@ import click
 
 from diagnose.commands.options import format_option, rules_option
 from diagnose.exceptions import EXIT_OK, EXIT_PROBLEM, KnowledgeBaseError
+from diagnose.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from diagnose.kb.model import KnowledgeBase
@@ -42,7 +43,7 @@ def _problems(problems: list[str], level: str = "error") -> None:
         click.echo(f"diagnose: {level}: {printable(problem)}", err=True)
 
 
-@kb.command()
+@kb.command(short_help=N_("Validate a knowledge base."))
 @rules_option
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @format_option()
@@ -58,15 +59,26 @@ def check(rules_dir: str | None, strict: bool, output_format: str) -> int:
     findings = lint(loaded)
     tally = counts(findings)
     failed = tally[Level.ERROR] > 0 or (strict and tally[Level.WARNING] > 0)
-    summary = (
-        f"{loaded.directory}: {len(loaded.articles)} articles, {len(loaded.questions)} "
-        f"questions, {len(loaded.rules)} rules: "
-        + (
-            "OK"
-            if not findings
-            else f"{tally[Level.ERROR]} errors, {tally[Level.WARNING]} warnings"
+    counted = ", ".join(
+        (
+            ngettext("{n} article", "{n} articles", len(loaded.articles)).format(
+                n=len(loaded.articles)
+            ),
+            ngettext("{n} question", "{n} questions", len(loaded.questions)).format(
+                n=len(loaded.questions)
+            ),
+            ngettext("{n} rule", "{n} rules", len(loaded.rules)).format(n=len(loaded.rules)),
         )
     )
+    found = ", ".join(
+        (
+            ngettext("{n} error", "{n} errors", tally[Level.ERROR]).format(n=tally[Level.ERROR]),
+            ngettext("{n} warning", "{n} warnings", tally[Level.WARNING]).format(
+                n=tally[Level.WARNING]
+            ),
+        )
+    )
+    summary = f"{loaded.directory}: {counted}: " + (_("OK") if not findings else found)
     if output_format == "json":
         click.echo(
             json.dumps(
@@ -87,7 +99,7 @@ def check(rules_dir: str | None, strict: bool, output_format: str) -> int:
     return EXIT_PROBLEM if failed else EXIT_OK
 
 
-@kb.command()
+@kb.command(short_help=N_("Draw the decision structure."))
 @rules_option
 @click.option(
     "--format",
@@ -114,7 +126,7 @@ def graph(rules_dir: str | None, output_format: str) -> int:
     return EXIT_OK
 
 
-@kb.command()
+@kb.command(short_help=N_("Say which paths lead to an article."))
 @click.argument("article")
 @rules_option
 @format_option()
@@ -136,7 +148,7 @@ def explain(article: str, rules_dir: str | None, output_format: str) -> int:
     return EXIT_OK
 
 
-@kb.command()
+@kb.command(short_help=N_("Run the knowledge base's scenarios."))
 @rules_option
 @format_option()
 def test(rules_dir: str | None, output_format: str) -> int:

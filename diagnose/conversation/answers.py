@@ -12,11 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from diagnose.exceptions import AnswerError, AnswersFileError, MissingAnswerError
-from diagnose.kb.model import UNKNOWN, KnowledgeBase, Question, QuestionType, TicketField
+from diagnose.kb.model import (
+    UNKNOWN,
+    Choice,
+    KnowledgeBase,
+    Question,
+    QuestionType,
+    TicketField,
+)
 from diagnose.secrets import refuse_secret
 
-_YES = {"yes", "y", "true"}
-_NO = {"no", "n", "false"}
+# Answers are understood in every language diagnose speaks, whichever it speaks now.
+_YES = {"yes", "y", "true", "да", "д"}
+_NO = {"no", "n", "false", "нет", "н"}
+_UNKNOWN = {UNKNOWN, "не знаю", "неизвестно"}
 
 
 def missing_answer(question: Question) -> MissingAnswerError:
@@ -51,6 +60,9 @@ def parse_field(field: TicketField, raw: str) -> str:
         for number, choice in enumerate(field.choices, start=1):
             if lowered in {choice.id, str(number)}:
                 return choice.id
+        found = _by_label(field.choices, text)
+        if found is not None:
+            return found
         legal = ", ".join(f"{n}={c.id}" for n, c in enumerate(field.choices, start=1))
         raise AnswerError(f"'{text}' is not one of the answers: {legal}.")
     if field.type is QuestionType.EMAIL and not _looks_like_address(text):
@@ -59,6 +71,18 @@ def parse_field(field: TicketField, raw: str) -> str:
     # in a free-text description it is a one-time code pasted by mistake.
     refuse_secret(field.id, text, bare_codes=field.multiline)
     return text
+
+
+def _by_label(choices: Iterable[Choice], text: str) -> str | None:
+    """The choice whose label (in any language) is ``text``, ignoring case and the
+    spaces around it: "Войти в аккаунт" answers as well as ``sign-in``."""
+    folded = " ".join(text.split()).casefold()
+    for choice in choices:
+        if any(
+            folded == " ".join(label.split()).casefold() for label in (choice.label, *choice.labels)
+        ):
+            return choice.id
+    return None
 
 
 def _looks_like_address(text: str) -> bool:
@@ -77,7 +101,7 @@ def parse_answer(question: Question, raw: str) -> str:
     """Normalize ``raw`` into a legal answer to ``question`` or raise AnswerError."""
     text = raw.strip()
     lowered = text.lower()
-    if lowered == UNKNOWN:
+    if lowered in _UNKNOWN:
         return UNKNOWN
     if not text:
         raise AnswerError(
@@ -87,6 +111,9 @@ def parse_answer(question: Question, raw: str) -> str:
         for choice in question.choices:
             if lowered == choice.id:
                 return choice.id
+        found = _by_label(question.choices, text)
+        if found is not None:
+            return found
         raise AnswerError(
             f"'{text}' is not an answer to '{question.id}'; legal values: {legal_values(question)}."
         )

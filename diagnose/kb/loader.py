@@ -250,7 +250,8 @@ def _refuse_secret(r: _Reader, typed: bool = True) -> None:
 
 def load(directory: Path | str | None = None, lang: str | None = None) -> KnowledgeBase:
     """Load and validate the knowledge base in ``directory`` (default: the shipped one),
-    with its texts in ``lang`` (default, or when it does not declare it: its first).
+    with its texts in ``lang`` (default: the language diagnose speaks now; when the
+    knowledge base does not declare it, its first language).
 
     Raises KnowledgeBaseError listing every defect found.
     """
@@ -309,6 +310,10 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         return items
 
     # --- support, channels, ticket fields ----------------------------------------
+    if lang is None:
+        from diagnose import i18n
+
+        lang = i18n.current()
     name, fallback = "support", ""
     languages = _Languages(lang=lang)
     if len(raw["support"]) > 1:

@@ -1,0 +1,134 @@
+"""Russian and English: the language chosen, the catalogs in step with the code, click's
+own words translated, Russian plurals, answers understood in either language."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from diagnose import i18n
+from diagnose.conversation.answers import parse_answer, parse_yes_no
+from diagnose.kb.loader import load
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import catalog  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    yield
+    i18n.activate("en")
+
+
+def test_the_catalogs_are_in_step_with_the_code():
+    # A new or changed message in the code, a help text, an untranslated entry or a
+    # .mo not compiled from its .po: each is one line here.
+    assert catalog.problems() == []
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "en"),
+        ({"LANG": "ru_RU.UTF-8"}, "ru"),
+        ({"LANG": "de_DE.UTF-8"}, "en"),
+        ({"LC_ALL": "C", "LANG": "ru_RU.UTF-8"}, "en"),  # the first variable set decides
+        ({"LC_MESSAGES": "ru_RU", "LANG": "en_US.UTF-8"}, "ru"),
+        ({"LANGUAGE": "de:ru:en", "LANG": "en_US.UTF-8"}, "ru"),
+        ({"LANGUAGE": "", "LANG": "ru_RU.UTF-8"}, "ru"),  # empty: not set
+        ({"DIAGNOSE_LANG": "en", "LANG": "ru_RU.UTF-8"}, "en"),
+        ({"DIAGNOSE_LANG": "ru", "LC_ALL": "C"}, "ru"),
+        ({"DIAGNOSE_LANG": "xx", "LANG": "ru_RU.UTF-8"}, "ru"),  # not spoken: ignored
+    ],
+)
+def test_the_language_comes_from_the_environment(environ, expected):
+    assert i18n.from_environment(environ) == expected
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in i18n.VARIABLES}
+    return subprocess.run(
+        [sys.executable, "-m", "diagnose", *args],
+        capture_output=True,
+        text=True,
+        env={**base, **(env or {})},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help_in_russian_click_words_included():
+    done = run("--lang", "ru", "--help")
+    assert done.returncode == 0
+    out = done.stdout
+    assert out.startswith("Использование: diagnose")
+    assert "Параметры:" in out and "Команды:" in out
+    assert "Показать эту справку и выйти." in out and "Показать версию и выйти." in out
+    assert "Разобраться с проблемой облачного аккаунта" in out
+    assert "Usage:" not in out and "Show this message" not in out
+    english = run("--help", env={"LANG": "en_US.UTF-8"}).stdout
+    assert english.startswith("Usage: diagnose") and "Show this message and exit." in english
+
+
+def test_the_locale_chooses_russian_and_lang_overrides_it():
+    russian = run("kb", "--help", env={"LANG": "ru_RU.UTF-8"}).stdout
+    assert "Проверить базу знаний." in russian
+    english = run("--lang", "en", "kb", "--help", env={"LANG": "ru_RU.UTF-8"}).stdout
+    assert "Validate a knowledge base." in english
+
+
+def test_click_errors_come_in_the_chosen_language_and_a_bad_lang_is_exit_2():
+    done = run("--lang", "ru", "run", "--nope")
+    assert done.returncode == 2
+    assert "Ошибка: Нет параметра '--nope'." in done.stderr
+    bad = run("--lang", "xx", "--help")
+    assert bad.returncode == 2 and "'xx' is not one of 'en', 'ru'" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (1, "1 правило"),
+        (2, "2 правила"),
+        (5, "5 правил"),
+        (11, "11 правил"),
+        (21, "21 правило"),
+        (22, "22 правила"),
+    ],
+)
+def test_russian_plural_forms(n, expected):
+    i18n.activate("ru")
+    assert i18n.ngettext("{n} rule", "{n} rules", n).format(n=n) == expected
+
+
+def test_kb_check_counts_in_russian():
+    done = run("--lang", "ru", "kb", "check")
+    assert done.returncode == 0
+    assert done.stdout.rstrip().endswith("11 статей, 8 вопросов, 25 правил: в порядке")
+
+
+def test_yes_no_and_unknown_in_either_language():
+    assert [parse_yes_no(word) for word in ("да", "Да", "Д", "нет", "НЕТ", "yes", "n")] == [
+        "yes",
+        "yes",
+        "yes",
+        "no",
+        "no",
+        "yes",
+        "no",
+    ]
+    question = load().questions["goal"]
+    assert parse_answer(question, "не знаю") == "unknown"
+
+
+def test_a_choice_is_understood_by_its_label(tmp_path):
+    question = load().questions["goal"]
+    assert parse_answer(question, "  sign in TO my   account ") == "sign-in"
+    labelled = question.choices[0]._replace(labels=("Войти в аккаунт",))
+    russian = question._replace(choices=(labelled, *question.choices[1:]))
+    assert parse_answer(russian, "войти в аккаунт") == "sign-in"
