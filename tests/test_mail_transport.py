@@ -349,6 +349,23 @@ def test_dkim_is_sending_only_a_bad_key_never_stops_mail_arriving(check):
     assert "s512._domainkey.dkim.lab" in report["verdict"]
 
 
+def test_email_takes_the_same_options(cli, transport_dns):
+    result = cli(
+        "email",
+        "--nameserver",
+        transport_dns.address,
+        "--format",
+        "json",
+        "--dkim-selector",
+        "ed",
+        "someone@dkim.lab",
+    )
+    report = json.loads(result.stdout)
+    assert report["email"] == "someone@dkim.lab"
+    assert by_id(report)["dkim"]["status"] == "pass"
+    assert by_id(report)["smtp"]["status"] == "skip"
+
+
 @pytest.mark.parametrize(
     ("selector", "words"),
     [

@@ -55,10 +55,15 @@ class Extras:
         self.tls_rpt = asyncio.ensure_future(
             dnsquery.lookup(resolver, f"_smtp._tls.{name}", "TXT", budget)
         )
-        self.dkim = asyncio.ensure_future(
-            dkim.check_dkim(resolver, name, options.dkim_selectors, budget)
+        # Without a selector there is nothing to ask: no task (batches feel each one).
+        self.dkim = (
+            asyncio.ensure_future(dkim.check_dkim(resolver, name, options.dkim_selectors, budget))
+            if options.dkim_selectors
+            else None
         )
-        self._tasks: tuple[asyncio.Future[Any], ...] = (self.mta_sts, self.tls_rpt, self.dkim)
+        self._tasks: tuple[asyncio.Future[Any], ...] = tuple(
+            task for task in (self.mta_sts, self.tls_rpt, self.dkim) if task is not None
+        )
 
     async def cancel(self) -> None:
         """The domain does not exist: stop every lookup (``skip_rest`` skips the checks)."""
@@ -80,6 +85,6 @@ class Extras:
         return [
             sts,
             tls_rpt.check_tls_rpt(self.name, await self.tls_rpt),
-            await self.dkim,
+            await self.dkim if self.dkim is not None else dkim.skipped(),
             probe,
         ]
