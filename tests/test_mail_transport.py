@@ -87,9 +87,11 @@ def policy_servers(ca: trustme.CA) -> Iterator[tuple[int, PolicyServer]]:
     names = sorted({*POLICIES, *CHUNKED})
     good = PolicyServer("127.0.0.1", 0, server_context(ca, *names)).start()
     wrong = PolicyServer("127.0.0.2", good.port, server_context(ca, "wrong.lab")).start()
+    silent = RawServer("127.0.0.4", good.port, never_greet).start()
     yield good.port, good
     good.stop()
     wrong.stop()
+    silent.stop()
 
 
 @pytest.fixture(scope="module")
@@ -259,6 +261,19 @@ def test_mta_sts_without_a_record_is_not_a_failure(sts_reports):
 )
 def test_mta_sts_says_why(sts_reports, domain, words):
     assert words in by_id(sts_reports[domain])["mta-sts"]["message"]
+
+
+def test_mta_sts_silent_policy_host_is_undetermined_within_the_budget(check):
+    import time
+
+    started = time.monotonic()
+    result, [report] = check("stssilent.lab", timeout="1")
+    assert time.monotonic() - started < 2.5
+    sts = by_id(report)["mta-sts"]
+    assert sts["status"] == "error"
+    assert "did not answer within the time budget" in sts["message"]
+    assert result.exit_code == 3
+    assert "undetermined" in report["verdict"]
 
 
 def test_mta_sts_text_from_dns_is_escaped_on_the_terminal(cli, transport_dns, policy_servers):
