@@ -413,6 +413,7 @@ def test_bad_dkim_selector_is_a_usage_error(cli, transport_dns, selector, words)
         ("smtpsts.lab", "fail", "the MTA-STS policy enforces TLS"),
         ("smtpdown.lab", "error", "many networks block outgoing port 25"),
         ("nullmx.lab", "skip", "no MX address"),
+        ("stsmxerr.lab", "skip", "the MX lookup failed"),
     ],
 )
 def test_smtp_statuses(check, domain, status, words):

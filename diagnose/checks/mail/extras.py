@@ -77,7 +77,9 @@ class Extras:
         """The four results, in ``CHECK_IDS`` order, once the MX hosts are known."""
         found = await self.mta_sts
         sts = mta_sts.judge(self.name, found, mx_l, hosts)
-        if self.options.smtp:
+        if self.options.smtp and not mx_l.concluded:
+            probe = smtp.skipped(True, "the MX lookup failed")
+        elif self.options.smtp:
             enforced = found.policy is not None and found.policy.mode == "enforce"
             probe = await smtp.check_smtp(hosts, self.options.smtp_port, self.budget, enforced)
         else:

@@ -293,7 +293,7 @@ async def _speak(
     )
 
 
-def skipped(requested: bool) -> CheckResult:
+def skipped(requested: bool, why: str = "there is no MX address to connect to") -> CheckResult:
     """The check when it is not asked for, or has nothing to connect to."""
     if not requested:
         return make_result(
@@ -302,7 +302,7 @@ def skipped(requested: bool) -> CheckResult:
             "Skipped: the SMTP probe is opt-in; add --smtp to connect to each MX address "
             "on port 25.",
         )
-    return make_result(CHECK_ID, Status.SKIP, "Skipped: there is no MX address to connect to.")
+    return make_result(CHECK_ID, Status.SKIP, f"Skipped: {why}.")
 
 
 async def check_smtp(
