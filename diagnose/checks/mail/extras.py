@@ -11,6 +11,7 @@ with ``--smtp``, probes them. Everything shares the domain's time budget.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,18 +44,25 @@ class MailOptions:
 class Extras:
     """The new checks of one domain, started in round 1."""
 
-    def __init__(self, resolver: Resolver, name: str, budget: Budget, options: MailOptions) -> None:
-        from diagnose.checks import dnsquery
-
+    def __init__(
+        self,
+        resolver: Resolver,
+        name: str,
+        budget: Budget,
+        options: MailOptions,
+        start: Callable[[str, str], asyncio.Future[Lookup]],
+    ) -> None:
+        """``start(qname, rdtype)`` starts a round-1 lookup the way the round's own
+        MX, TXT and ``_dmarc`` lookups are started."""
         self.name = name
         self.budget = budget
         self.options = options
         self.mta_sts = asyncio.ensure_future(
-            mta_sts.discover(resolver, name, budget, options.mta_sts_port)
+            mta_sts.discover(
+                resolver, name, budget, options.mta_sts_port, start(f"_mta-sts.{name}", "TXT")
+            )
         )
-        self.tls_rpt = asyncio.ensure_future(
-            dnsquery.lookup(resolver, f"_smtp._tls.{name}", "TXT", budget)
-        )
+        self.tls_rpt = start(f"_smtp._tls.{name}", "TXT")
         # Without a selector there is nothing to ask: no task (batches feel each one).
         self.dkim = (
             asyncio.ensure_future(dkim.check_dkim(resolver, name, options.dkim_selectors, budget))

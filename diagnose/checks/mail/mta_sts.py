@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -310,13 +311,16 @@ def _policy_url(name: str, port: int) -> str:
     return f"https://{host}{'' if port == 443 else f':{port}'}{POLICY_PATH}"
 
 
-async def discover(resolver: Resolver, name: str, budget: Budget, port: int) -> Discovery:
-    """Round 1: the ``_mta-sts`` record; then, when there is one, the policy host's
-    addresses (round 2) and the policy itself."""
+async def discover(
+    resolver: Resolver, name: str, budget: Budget, port: int, txt: Awaitable[Lookup]
+) -> Discovery:
+    """Round 1: the ``_mta-sts`` record (``txt``, the TXT lookup of
+    ``_mta-sts.<name>`` started with the round); then, when there is one, the policy
+    host's addresses (round 2) and the policy itself."""
     from diagnose.checks import dnsquery
 
     where = f"_mta-sts.{name}"
-    lookup = await dnsquery.lookup(resolver, where, "TXT", budget)
+    lookup = await txt
     if not lookup.concluded:
         return Discovery(
             make_result(

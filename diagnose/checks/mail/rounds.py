@@ -92,7 +92,7 @@ async def _check_domain(
 
     mx_t, txt_t, dmarc_t = start(name, "MX"), start(name, "TXT"), start(f"_dmarc.{name}", "TXT")
     spf_t = asyncio.ensure_future(check_spf(resolver, name, txt_t, budget))
-    extras = Extras(resolver, name, budget, options)  # MTA-STS, TLS-RPT, DKIM: round 1 too
+    extras = Extras(resolver, name, budget, options, start)  # MTA-STS, TLS-RPT, DKIM: round 1
     mx_l = await mx_t
     Outcome = dnsquery.Outcome
     a_l: Lookup | None = None
