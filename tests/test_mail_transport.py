@@ -268,7 +268,7 @@ def test_mta_sts_silent_policy_host_is_undetermined_within_the_budget(check):
 
     started = time.monotonic()
     result, [report] = check("stssilent.lab", timeout="1")
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 4  # a sanity bound on the 1 s budget, not a figure
     sts = by_id(report)["mta-sts"]
     assert sts["status"] == "error"
     assert "did not answer within the time budget" in sts["message"]
@@ -439,7 +439,7 @@ def test_smtp_silent_server_is_undetermined_within_the_budget(check):
 
     started = time.monotonic()
     _, [report] = check("smtpsilent.lab", "--smtp", timeout="1")
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 4  # a sanity bound on the 1 s budget, not a figure
     smtp = by_id(report)["smtp"]
     assert smtp["status"] == "error"
     assert "stopped answering while greeting" in smtp["message"]
