@@ -36,7 +36,7 @@ CHECK_ID = "dkim"
 RSA_MIN_BITS = 1024
 #: ... and signers SHOULD use at least 2,048 bits.
 RSA_GOOD_BITS = 2048
-#: RFC 8463 §3: an Ed25519 key is the raw 32-octet public key.
+#: RFC 8463 §4.2: an Ed25519 key (k=ed25519) is the raw 32-octet public key.
 ED25519_KEY_OCTETS = 32
 
 # RFC 6376 §3.1: selector = sub-domain *( "." sub-domain ). Underscores are accepted
@@ -180,7 +180,7 @@ def parse_dkim_key(text: str) -> DkimKey:
             return DkimKey(
                 text,
                 f"The Ed25519 key is {len(data)} octets long, not {ED25519_KEY_OCTETS} "
-                "(RFC 8463 §3).",
+                "(RFC 8463 §4.2).",
                 key_type,
             )
         return DkimKey(text, None, key_type, bits=256, testing=testing, hashes=hashes)
