@@ -180,7 +180,9 @@ async def fetch_policy(host: str, addresses: list[str], port: int, budget: Budge
     the next after a connection failure), within ``budget``."""
     import ssl
 
-    context = ssl.create_default_context()
+    from diagnose.checks.mail.tls import client_context
+
+    context = client_context()
     failures: list[str] = []
     for address in addresses:
         left = budget.remaining()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import MxHost, make_result
+from diagnose.checks.mail.tls import client_context
 from diagnose.checks.results import CheckResult, Status, overall
 
 if TYPE_CHECKING:
@@ -241,8 +242,7 @@ async def _speak(
     # Chain validation by OpenSSL against the system's roots (SSL_CERT_FILE honoured);
     # the name is compared here, so that an untrusted chain and a wrong name are told
     # apart.
-    context = ssl.create_default_context()
-    context.check_hostname = False
+    context = client_context(check_hostname=False)
     try:
         await writer.start_tls(context, server_hostname=host)
     except ssl.SSLCertVerificationError as error:
