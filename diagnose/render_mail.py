@@ -19,7 +19,7 @@ import click
 
 from diagnose.checks.results import CheckResult, Status
 from diagnose.exceptions import UsageError
-from diagnose.render.marks import MARKS, use_colour
+from diagnose.render.marks import MARKS, printable, use_colour
 
 if TYPE_CHECKING:
     from diagnose.checks.mail.report import MxHost
@@ -60,13 +60,14 @@ def render_text(report: Report, color: bool) -> str:
     width = max(len(result.id) for result in report.checks)
     for result in report.checks:
         mark, fg = MARKS[result.status].tag, MARKS[result.status].colour
-        lines.append(f"  {style(mark, fg)}  {result.id:<{width}}  {result.message}")
+        # Messages quote DNS records, HTTP and SMTP answers: escaped, never raw.
+        lines.append(f"  {style(mark, fg)}  {result.id:<{width}}  {printable(result.message)}")
     for host in report.mx:
         addresses = ", ".join(host.addresses) if host.addresses else "no address"
         kind = "implicit MX" if host.implicit else f"MX {host.preference}"
-        lines.append(f"  {kind} {host.exchange}: {addresses}")
+        lines.append(f"  {kind} {printable(host.exchange)}: {addresses}")
     mark, fg = MARKS[report.status].tag, MARKS[report.status].colour
-    lines.append(f"  {style('Verdict:', fg, bold=True)} {report.verdict}")
+    lines.append(f"  {style('Verdict:', fg, bold=True)} {printable(report.verdict)}")
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ from diagnose.checks.settings import DnsSettings
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
 
+    from diagnose.checks.mail.extras import MailOptions
     from diagnose.checks.mail.report import MxHost, MxHostDict
 
 
@@ -89,7 +90,11 @@ def check_syntax(address: str) -> Syntax:
 
 
 async def check_email_async(
-    address: str, dns: DnsSettings, *, resolver: Resolver | None = None
+    address: str,
+    dns: DnsSettings,
+    *,
+    resolver: Resolver | None = None,
+    options: MailOptions | None = None,
 ) -> EmailReport:
     from diagnose.checks.mail import check_domain_async
 
@@ -97,7 +102,7 @@ async def check_email_async(
     if syntax.domain is None:
         message = syntax.result.message
         return EmailReport(address, syntax.email, Status.FAIL, (syntax.result,), verdict=message)
-    report = await check_domain_async(syntax.domain, dns, resolver=resolver)
+    report = await check_domain_async(syntax.domain, dns, resolver=resolver, options=options)
     checks = (syntax.result, *report.checks)
     verdict = report.verdict.replace(report.domain, f"The domain of {syntax.email}", 1)
     if not verdict.startswith("The domain of"):
@@ -121,7 +126,10 @@ def check_email(address: str, dns: DnsSettings) -> EmailReport:
 
 
 async def check_emails_async(
-    addresses: Iterable[str], dns: DnsSettings, concurrency: int
+    addresses: Iterable[str],
+    dns: DnsSettings,
+    concurrency: int,
+    options: MailOptions | None = None,
 ) -> AsyncIterator[EmailReport]:
     """Many addresses, ordered and streaming (see ``check_domains_async``)."""
     from diagnose.checks.dnsquery import close_resolver, make_resolver
@@ -131,7 +139,7 @@ async def check_emails_async(
     try:
         async for report in ordered_map(
             addresses,
-            lambda address: check_email_async(address, dns, resolver=resolver),
+            lambda address: check_email_async(address, dns, resolver=resolver, options=options),
             concurrency,
         ):
             yield report
@@ -140,11 +148,14 @@ async def check_emails_async(
 
 
 def check_emails(
-    addresses: Iterable[str], dns: DnsSettings, concurrency: int
+    addresses: Iterable[str],
+    dns: DnsSettings,
+    concurrency: int,
+    options: MailOptions | None = None,
 ) -> Iterator[EmailReport]:
     from diagnose.checks.mail import drive
 
-    return drive(check_emails_async(addresses, dns, concurrency))
+    return drive(check_emails_async(addresses, dns, concurrency, options))
 
 
 class EmailAddressCheck:

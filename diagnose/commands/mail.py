@@ -6,6 +6,8 @@ email-validator and rich are imported inside the command, never at CLI start-up.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from diagnose.commands.options import (
@@ -14,6 +16,9 @@ from diagnose.commands.options import (
     nameserver_option,
     timeout_option,
 )
+
+if TYPE_CHECKING:
+    from diagnose.checks.mail.extras import MailOptions
 
 DEFAULT_CONCURRENCY = 50
 
@@ -43,9 +48,52 @@ def dns_options(function: click.decorators.FC) -> click.decorators.FC:
     return function
 
 
+# Where the SMTP probe and the MTA-STS policy fetch connect. Hidden: they exist so that
+# tests (and a lab) can point them at loopback servers on unprivileged ports; the
+# addresses still come only from the DNS answers.
+_port = click.IntRange(min=1, max=65535)
+
+
+def check_options(function: click.decorators.FC) -> click.decorators.FC:
+    """The options of the checks beyond DNS that ``mail`` and ``email`` share."""
+    options = [
+        click.option(
+            "--dkim-selector",
+            "dkim_selectors",
+            multiple=True,
+            metavar="S",
+            help="Check the DKIM key at S._domainkey.DOMAIN (repeatable; S is the s= of "
+            "a DKIM-Signature header).",
+        ),
+        click.option(
+            "--smtp",
+            is_flag=True,
+            help="Also connect to each MX address on port 25: greeting, EHLO, STARTTLS, "
+            "certificate (never sends a letter).",
+        ),
+        click.option("--smtp-port", type=_port, default=25, hidden=True),
+        click.option("--mta-sts-port", type=_port, default=443, hidden=True),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def mail_options(
+    dkim_selectors: tuple[str, ...], smtp: bool, smtp_port: int, mta_sts_port: int
+) -> MailOptions:
+    """The checked ``check_options``; a malformed selector is a usage error (exit 2)."""
+    from diagnose.checks.mail.dkim import parse_selector
+    from diagnose.checks.mail.extras import MailOptions
+
+    selectors = tuple(dict.fromkeys(parse_selector(text) for text in dkim_selectors))
+    return MailOptions(selectors, smtp, smtp_port, mta_sts_port)
+
+
 @click.command()
 @click.argument("domains", nargs=-1, metavar="DOMAIN...")
 @dns_options
+@check_options
 @click.pass_context
 def mail(
     ctx: click.Context,
@@ -55,9 +103,13 @@ def mail(
     output_format: str,
     from_file: str | None,
     concurrency: int,
+    dkim_selectors: tuple[str, ...],
+    smtp: bool,
+    smtp_port: int,
+    mta_sts_port: int,
 ) -> None:
     """Check whether mail domains can receive mail: MX records, their hosts and
-    addresses, null MX, SPF and DMARC.
+    addresses, null MX, MTA-STS, TLS-RPT, SPF, DMARC, and DKIM keys by selector.
 
     Exit status: 0 every domain passes or only warns, 1 a check failed, 3 nothing
     failed but a lookup was undetermined (timeout, SERVFAIL), 2 usage error.
@@ -66,5 +118,6 @@ def mail(
     from diagnose.render_mail import emit, inputs
 
     settings = dns_settings(nameservers, timeout)
+    options = mail_options(dkim_selectors, smtp, smtp_port, mta_sts_port)
     names, total = inputs(domains, from_file, "domain")
-    ctx.exit(emit(check_domains(names, settings, concurrency), output_format, total))
+    ctx.exit(emit(check_domains(names, settings, concurrency, options), output_format, total))

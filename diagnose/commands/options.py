@@ -43,7 +43,7 @@ timeout_option = click.option(
     default=5.0,
     show_default=True,
     metavar="SECONDS",
-    help="Time budget for all of one domain's DNS lookups.",
+    help="Time budget for all of one domain's lookups (DNS, the MTA-STS policy, the SMTP probe).",
 )
 
 

@@ -6,13 +6,15 @@ The pipeline, one module each, in the order a domain goes through it:
 - ``mx``: MX records, null MX (RFC 7505), implicit MX (RFC 5321 §5.1), MX targets;
 - ``spf``: the SPF record and its include/redirect walk (RFC 7208);
 - ``dmarc``: the DMARC record and its policy (RFC 7489);
+- ``extras``: MTA-STS (``mta_sts``, RFC 8461), TLS-RPT (``tls_rpt``, RFC 8460), DKIM
+  keys (``dkim``, RFC 6376) and the opt-in SMTP probe (``smtp``), with ``MailOptions``;
 - ``verdict``: the overall status and the one-line verdict;
 - ``report``: the check ids and the result types every step builds;
 - ``batch``: the synchronous and batch entry points, and the live check.
 
 Public API (the engine and the commands call these): ``check_domain``,
 ``check_domain_async``, ``check_domains``, ``check_domains_async``,
-``MailDomainCheck``. Importing the package loads no dnspython: the lookups import it
+``MailDomainCheck``, ``MailOptions``. Importing the package loads no dnspython: the lookups import it
 when a check runs.
 """
 
@@ -28,6 +30,7 @@ from diagnose.checks.mail.batch import (
     ordered_map,
     run_sync,
 )
+from diagnose.checks.mail.extras import MailOptions
 from diagnose.checks.mail.report import CHECK_IDS, RECEIVING_IDS, DomainReport, MxHost
 from diagnose.checks.mail.rounds import check_domain_async
 from diagnose.checks.mail.verdict import verdict_for
@@ -38,6 +41,7 @@ __all__ = [
     "RECEIVING_IDS",
     "DomainReport",
     "MailDomainCheck",
+    "MailOptions",
     "MxHost",
     "check_domain",
     "check_domain_async",

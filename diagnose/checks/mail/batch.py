@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import TypeVar
 
+from diagnose.checks.mail.extras import MailOptions
 from diagnose.checks.mail.report import DomainReport
 from diagnose.checks.mail.rounds import check_domain_async
 from diagnose.checks.results import CheckResult
@@ -37,9 +38,9 @@ def run_sync(coroutine: Coroutine[object, None, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def check_domain(domain: str, dns: DnsSettings) -> DomainReport:
+def check_domain(domain: str, dns: DnsSettings, options: MailOptions | None = None) -> DomainReport:
     """Check one domain (synchronous wrapper around ``check_domain_async``)."""
-    return run_sync(check_domain_async(domain, dns))
+    return run_sync(check_domain_async(domain, dns, options=options))
 
 
 async def ordered_map(
@@ -96,7 +97,10 @@ def drive(reports: AsyncIterator[T]) -> Iterator[T]:
 
 
 async def check_domains_async(
-    domains: Iterable[str], dns: DnsSettings, concurrency: int = DEFAULT_CONCURRENCY
+    domains: Iterable[str],
+    dns: DnsSettings,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    options: MailOptions | None = None,
 ) -> AsyncIterator[DomainReport]:
     """Check many domains, at most ``concurrency`` at a time, yielding in input order."""
     from diagnose.checks.dnsquery import close_resolver, make_resolver
@@ -104,7 +108,9 @@ async def check_domains_async(
     resolver = make_resolver(dns)
     try:
         async for report in ordered_map(
-            domains, lambda domain: check_domain_async(domain, dns, resolver=resolver), concurrency
+            domains,
+            lambda domain: check_domain_async(domain, dns, resolver=resolver, options=options),
+            concurrency,
         ):
             yield report
     finally:
@@ -112,10 +118,13 @@ async def check_domains_async(
 
 
 def check_domains(
-    domains: Iterable[str], dns: DnsSettings, concurrency: int = DEFAULT_CONCURRENCY
+    domains: Iterable[str],
+    dns: DnsSettings,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    options: MailOptions | None = None,
 ) -> Iterator[DomainReport]:
     """Synchronous, ordered, streaming form of ``check_domains_async``."""
-    return drive(check_domains_async(domains, dns, concurrency))
+    return drive(check_domains_async(domains, dns, concurrency, options))
 
 
 class MailDomainCheck:

@@ -3,7 +3,9 @@
 Every other module of the package builds on these. The ids are stable (scripts and
 rules name them) and listed in the order they are reported, which is the order of the
 pipeline: the name itself, the round-1 answers about the domain and its MX records,
-the MX targets of round 2, then SPF and DMARC.
+the MX targets of round 2, then SPF and DMARC, then the checks added later (MTA-STS,
+TLS-RPT, DKIM and the SMTP probe, ``extras``), at the end so that existing indices
+stay.
 """
 
 from __future__ import annotations
@@ -25,9 +27,13 @@ CHECK_IDS = (
     "mx-target-public",
     "spf",
     "dmarc",
+    "mta-sts",
+    "tls-rpt",
+    "dkim",
+    "smtp",
 )
-#: Checks that decide whether mail can arrive at all (SPF and DMARC do not).
-RECEIVING_IDS = CHECK_IDS[:8]
+#: Checks that decide whether mail can arrive at all (SPF, DMARC and DKIM do not).
+RECEIVING_IDS = (*CHECK_IDS[:8], "mta-sts", "tls-rpt", "smtp")
 #: The checks of the MX targets (round 2), judged only when the domain has MX records.
 TARGET_IDS = CHECK_IDS[4:8]
 

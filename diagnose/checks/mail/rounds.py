@@ -19,6 +19,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.dmarc import check_dmarc
+from diagnose.checks.mail.extras import Extras, MailOptions
 from diagnose.checks.mail.mx import check_targets, judge_mx, mx_targets, targets_skipped
 from diagnose.checks.mail.report import CHECK_IDS, DomainReport, MxHost, make_result, skip_rest
 from diagnose.checks.mail.spf import check_spf
@@ -35,9 +36,14 @@ if TYPE_CHECKING:
 
 
 async def check_domain_async(
-    domain: str, dns: DnsSettings, *, resolver: Resolver | None = None
+    domain: str,
+    dns: DnsSettings,
+    *,
+    resolver: Resolver | None = None,
+    options: MailOptions | None = None,
 ) -> DomainReport:
-    """Check one domain; ``resolver`` (from ``make_resolver``) may be shared by a batch.
+    """Check one domain; ``resolver`` (from ``make_resolver``) may be shared by a batch;
+    ``options``: DKIM selectors, the SMTP probe (``extras.MailOptions``).
 
     Never raises for anything about the domain or the network: a defect found on the
     way is reported as undetermined checks rather than ending a whole batch.
@@ -48,7 +54,7 @@ async def check_domain_async(
     try:
         if resolver is None:
             resolver = make_resolver(dns)
-        return await _check_domain(domain, dns, resolver)
+        return await _check_domain(domain, dns, resolver, options or MailOptions())
     except (asyncio.CancelledError, DiagnoseError):
         raise  # DiagnoseError: no resolver at all, which is the caller's to report
     except Exception as error:  # a bug; the batch goes on, and the report says so
@@ -61,7 +67,9 @@ async def check_domain_async(
             close_resolver(resolver)
 
 
-async def _check_domain(domain: str, dns: DnsSettings, resolver: Resolver) -> DomainReport:
+async def _check_domain(
+    domain: str, dns: DnsSettings, resolver: Resolver, options: MailOptions
+) -> DomainReport:
     from diagnose.checks import dnsquery
 
     try:
@@ -84,6 +92,7 @@ async def _check_domain(domain: str, dns: DnsSettings, resolver: Resolver) -> Do
 
     mx_t, txt_t, dmarc_t = start(name, "MX"), start(name, "TXT"), start(f"_dmarc.{name}", "TXT")
     spf_t = asyncio.ensure_future(check_spf(resolver, name, txt_t, budget))
+    extras = Extras(resolver, name, budget, options, start)  # MTA-STS, TLS-RPT, DKIM: round 1
     mx_l = await mx_t
     Outcome = dnsquery.Outcome
     a_l: Lookup | None = None
@@ -91,7 +100,7 @@ async def _check_domain(domain: str, dns: DnsSettings, resolver: Resolver) -> Do
     if mx_l.outcome is Outcome.NXDOMAIN:
         for task in (txt_t, dmarc_t, spf_t):
             task.cancel()
-        await asyncio.gather(txt_t, dmarc_t, spf_t, return_exceptions=True)
+        await asyncio.gather(txt_t, dmarc_t, spf_t, extras.cancel(), return_exceptions=True)
         txt_l = mx_l
         targets_t = asyncio.ensure_future(_no_targets())
     else:
@@ -112,7 +121,7 @@ async def _check_domain(domain: str, dns: DnsSettings, resolver: Resolver) -> Do
         )
         for pending in (spf_t, targets_t):
             pending.cancel()
-        await asyncio.gather(spf_t, targets_t, return_exceptions=True)
+        await asyncio.gather(spf_t, targets_t, extras.cancel(), return_exceptions=True)
         return conclude(domain, name, skip_rest(checks, "Skipped: the domain does not exist."), ())
     if any(item.concluded for item in on_domain):
         checks.append(make_result("domain-exists", Status.PASS, f"{name} exists in the DNS."))
@@ -135,6 +144,7 @@ async def _check_domain(domain: str, dns: DnsSettings, resolver: Resolver) -> Do
         checks.extend(targets_skipped(mx_l))
     checks.append(spf_result)
     checks.append(check_dmarc(name, dmarc_l))
+    checks.extend(await extras.finish(mx_l, mx_hosts))
     return conclude(domain, name, checks, tuple(mx_hosts))
 
 

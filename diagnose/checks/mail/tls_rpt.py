@@ -1,0 +1,132 @@
+"""TLS-RPT (RFC 8460): the ``_smtp._tls`` record that asks senders for TLS reports.
+
+The record only asks sending servers to report TLS trouble (with MTA-STS or DANE) to
+the addresses in ``rua=``; it never changes whether mail arrives. So a domain without
+one passes, and a broken one is a warning: senders then send no reports (§3).
+The parsing (``parse_tlsrpt``) is pure, no DNS; the lookup is asked in round 1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from diagnose.checks.mail.report import make_result
+from diagnose.checks.results import CheckResult, Status
+
+if TYPE_CHECKING:
+    from diagnose.checks.dnsquery import Lookup
+
+CHECK_ID = "tls-rpt"
+
+# RFC 8460 §3: tlsrpt-version = %s"v=TLSRPTv1" (case-sensitive), then field-delim
+# = *WSP ";" *WSP. Records that do not begin so are not TLS-RPT records at all.
+_VERSION = re.compile(r"^v=TLSRPTv1[ \t]*;")
+# tlsrpt-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
+_EXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+# tlsrpt-ext-value = 1*(%x21-3A / %x3C / %x3E-7E): visible characters but "=" and ";"
+_EXT_VALUE = re.compile(r"^[\x21-\x3a\x3c\x3e-\x7e]+$")
+
+
+@dataclass(frozen=True)
+class TlsRptRecord:
+    """A parsed TLS-RPT record: its report URIs, unless ``error`` says why it is invalid."""
+
+    text: str
+    error: str | None
+    rua: tuple[str, ...] = ()
+
+
+def is_tlsrpt(text: str) -> bool:
+    """RFC 8460 §3: the record begins with ``v=TLSRPTv1`` and a field delimiter."""
+    return _VERSION.match(text) is not None
+
+
+def _uri_problem(uri: str) -> str | None:
+    """RFC 8460 §3: a report URI is ``mailto:`` (RFC 6068) or ``https:`` (RFC 7230)."""
+    scheme, sep, rest = uri.partition(":")
+    if not sep or scheme.lower() not in ("mailto", "https"):
+        return f"the report address '{uri}' is not a mailto: or https: URI"
+    if scheme.lower() == "mailto" and ("@" not in rest or rest.startswith("@")):
+        return f"the report address '{uri}' has no mailbox"
+    if scheme.lower() == "https" and (not rest.startswith("//") or len(rest) <= 2):
+        return f"the report address '{uri}' has no host"
+    if any(char.isspace() for char in uri):
+        return f"the report address '{uri}' contains a space"
+    return None
+
+
+def parse_tlsrpt(text: str) -> TlsRptRecord:
+    """Parse one TLS-RPT record; ``error`` is a sentence when it is invalid."""
+    if not is_tlsrpt(text):
+        return TlsRptRecord(text, "The record does not begin with 'v=TLSRPTv1;'.")
+    fields = [part.strip(" \t") for part in text.split(";")[1:]]
+    if fields and fields[-1] == "":
+        fields.pop()  # one trailing delimiter is allowed
+    rua: list[str] = []
+    seen: set[str] = set()
+    for field in fields:
+        name, sep, value = field.partition("=")
+        if not sep or not name:
+            return TlsRptRecord(text, f"The part '{field}' is not a name=value field.")
+        if name in seen:
+            return TlsRptRecord(text, f"The field '{name}=' appears more than once.")
+        seen.add(name)
+        if name == "rua":
+            uris = [uri.strip(" \t") for uri in value.split(",")]
+            for uri in uris:
+                problem = _uri_problem(uri)
+                if problem:
+                    return TlsRptRecord(text, problem[0].upper() + problem[1:] + ".")
+            rua.extend(uris)
+        elif not _EXT_NAME.match(name) or not _EXT_VALUE.match(value):
+            return TlsRptRecord(text, f"The field '{field}' is malformed.")
+    if not rua:
+        return TlsRptRecord(text, "The record has no rua= (where to send reports).")
+    return TlsRptRecord(text, None, tuple(rua))
+
+
+def check_tls_rpt(name: str, lookup: Lookup) -> CheckResult:
+    """RFC 8460 §3: exactly one record at ``_smtp._tls.<domain>``, with ``rua=``."""
+    from diagnose.checks import dnsquery
+
+    where = f"_smtp._tls.{name}"
+    if not lookup.concluded:
+        return make_result(
+            CHECK_ID, Status.ERROR, f"The TXT lookup for {where} failed: {lookup.reason}"
+        )
+    texts = [text for text in dnsquery.txt_strings(lookup.records) if is_tlsrpt(text)]
+    if not texts:
+        return make_result(
+            CHECK_ID,
+            Status.PASS,
+            f"{name} publishes no TLS-RPT record at {where} (optional: it only asks "
+            "senders for reports on TLS trouble).",
+            published=False,
+        )
+    if len(texts) > 1:
+        return make_result(
+            CHECK_ID,
+            Status.WARN,
+            f"{where} has {len(texts)} TLS-RPT records, so senders send no reports (RFC 8460 §3).",
+            published=True,
+            records=texts,
+        )
+    record = parse_tlsrpt(texts[0])
+    if record.error:
+        return make_result(
+            CHECK_ID,
+            Status.WARN,
+            f"The TLS-RPT record at {where} is invalid, so senders send no reports: {record.error}",
+            published=True,
+            record=record.text,
+        )
+    return make_result(
+        CHECK_ID,
+        Status.PASS,
+        f"{name} asks for TLS reports at {', '.join(record.rua)}.",
+        published=True,
+        record=record.text,
+        rua=list(record.rua),
+    )
