@@ -14,6 +14,7 @@ from typing import NamedTuple, Protocol
 
 from diagnose.checks.results import CheckResult
 from diagnose.checks.settings import DnsSettings
+from diagnose.i18n import N_
 
 
 class LiveCheck(Protocol):
@@ -44,24 +45,25 @@ class CheckSpec(NamedTuple):
         return factory()
 
 
-#: The registry: every live check a rule may name. Add a check here and in its module.
+#: The registry: every live check a rule may name (descriptions are translated where
+#: they are shown). Add a check here and in its module.
 CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(
         "phone-country",
         frozenset({"phone"}),
-        "the phone number's country (registration takes Russian +7 numbers)",
+        N_("the phone number's country (registration takes Russian +7 numbers)"),
         "diagnose.checks.phone:PhoneCountryCheck",
     ),
     CheckSpec(
         "email-address",
         frozenset({"email"}),
-        "the email address's syntax",
+        N_("the email address's syntax"),
         "diagnose.checks.email:EmailAddressCheck",
     ),
     CheckSpec(
         "mail-domain",
         frozenset({"email", "domain"}),
-        "whether the mail domain can receive mail (MX, SPF, DMARC)",
+        N_("whether the mail domain can receive mail (MX, SPF, DMARC)"),
         "diagnose.checks.mail:MailDomainCheck",
     ),
 )

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from diagnose.checks.results import CheckResult, exit_code_for
 from diagnose.conversation.ticket import Ticket
+from diagnose.i18n import _
 from diagnose.kb.model import Article, KnowledgeBase, Rule
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
@@ -130,15 +131,16 @@ def evidence(
     for condition in rule.when:
         value = _fact(condition.kind, condition.target, answers, checks)
         if condition.kind == "question":
-            fact = f"you answered {condition.target} = {value}"
+            fact = _("you answered {question} = {value}").format(
+                question=condition.target, value=value
+            )
         else:
-            fact = (
-                f"the live check {condition.target} gave {value}: "
-                f"{checks[condition.target].message}"
+            fact = _("the live check {check} gave {status}: {message}").format(
+                check=condition.target, status=value, message=checks[condition.target].message
             )
         items.append(Evidence(condition.describe(), fact))
     if not rule.when:
-        items.append(Evidence("(none)", rule.rationale))
+        items.append(Evidence(_("(none)"), rule.rationale))
     return tuple(items)
 
 
@@ -169,15 +171,18 @@ def considered(
                 best = (progress, -rule.rank, rule, value)
         if best is None:
             continue
-        progress, _, rule, value = best
+        progress, _rank, rule, value = best
         if progress == len(rule.when):
-            reason = f"its conditions hold, but rule {chosen_rule.id} ranks before it"
-        elif value is None:
-            reason = (
-                f"not reached: {rule.when[progress].describe()} was never needed, "
-                f"because rule {chosen_rule.id} applied first"
+            reason = _("its conditions hold, but rule {rule} ranks before it").format(
+                rule=chosen_rule.id
             )
+        elif value is None:
+            reason = _(
+                "not reached: {condition} was never needed, because rule {rule} applied first"
+            ).format(condition=rule.when[progress].describe(), rule=chosen_rule.id)
         else:
-            reason = f"ruled out: needs {rule.when[progress].describe()}, but it is {value}"
+            reason = _("ruled out: needs {condition}, but it is {value}").format(
+                condition=rule.when[progress].describe(), value=value
+            )
         result.append(Considered(article.id, rule.id, reason))
     return tuple(result)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from diagnose.conversation.reasoning import Recommendation
+from diagnose.i18n import N_
 from diagnose.kb.model import Question, Rule, TicketField
 
 #: Words every prompt understands (a web page offers them as buttons).
@@ -22,8 +23,30 @@ QUIT = "quit"
 UNKNOWN_WORD = "unknown"
 EDIT = "edit"
 EXPLAIN = "explain"
+#: The same words in Russian: a person may type them in either language.
+RUSSIAN_WORDS = {
+    "помощь": "help",
+    "справка": "help",
+    "почему": "why",
+    "зачем": "why",
+    "назад": "back",
+    "выход": "quit",
+    "выйти": "quit",
+    "не знаю": UNKNOWN_WORD,
+    "редактор": EDIT,
+    "объяснить": EXPLAIN,
+    "объясни": EXPLAIN,
+}
+
 #: Every word some prompt obeys itself: an answer or a choice id must not be one.
-COMMAND_WORDS = HELP_WORDS | {WHY, BACK, QUIT, UNKNOWN_WORD, EDIT, EXPLAIN}
+COMMAND_WORDS = HELP_WORDS | {WHY, BACK, QUIT, UNKNOWN_WORD, EDIT, EXPLAIN} | set(RUSSIAN_WORDS)
+
+
+def command_word(typed: str) -> str:
+    """What was typed, as a prompt's word if it is one in either language (``назад`` is
+    ``back``), else lower-cased and stripped."""
+    word = " ".join(typed.split()).lower()
+    return RUSSIAN_WORDS.get(word, word)
 
 
 @dataclass(frozen=True)
@@ -93,8 +116,8 @@ class Confirm:
     @property
     def prompt(self) -> str:
         if str(self.recommendation.article.outcome) == "information":
-            return "Did this answer your question?"
-        return "Did this solve it?"
+            return N_("Did this answer your question?")
+        return N_("Did this solve it?")
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -148,10 +148,18 @@ class Condition(NamedTuple):
         return (value in self.values) != self.negated
 
     def describe(self) -> str:
-        verb = "is not" if self.negated else "is"
-        shown = " or ".join(sorted(self.values))
-        noun = "answer to" if self.kind == "question" else "check"
-        return f"{noun} {self.target} {verb} {shown}"
+        from diagnose.i18n import _
+
+        shown = _(" or ").join(sorted(self.values))
+        if self.kind == "question":
+            if self.negated:
+                return _("answer to {question} is not {values}").format(
+                    question=self.target, values=shown
+                )
+            return _("answer to {question} is {values}").format(question=self.target, values=shown)
+        if self.negated:
+            return _("check {check} is not {values}").format(check=self.target, values=shown)
+        return _("check {check} is {values}").format(check=self.target, values=shown)
 
 
 class CheckBinding(NamedTuple):

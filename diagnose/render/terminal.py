@@ -28,6 +28,7 @@ from diagnose.conversation.state import State
 from diagnose.conversation.steps import (
     BACK,
     EDIT,
+    EXPLAIN,
     HELP_WORDS,
     QUIT,
     UNKNOWN_WORD,
@@ -39,8 +40,10 @@ from diagnose.conversation.steps import (
     Measure,
     Review,
     Step,
+    command_word,
 )
 from diagnose.exceptions import AnswerError, SecretRefused, UsageError
+from diagnose.i18n import N_, _
 from diagnose.kb.model import QuestionType
 from diagnose.render.marks import MARKS, printable, use_colour
 
@@ -52,10 +55,17 @@ if TYPE_CHECKING:
 #: The line that ends a multi-line description (Ctrl-D does too).
 END_OF_TEXT = "."
 
+#: What "type the corrected ..." names, by the question's type.
+CORRECTED = {
+    QuestionType.EMAIL: N_("email address"),
+    QuestionType.PHONE: N_("phone number"),
+    QuestionType.DOMAIN: N_("domain"),
+}
+
 #: The words every prompt obeys besides its answers.
 PROMPT_WORDS = HELP_WORDS | {WHY, BACK, QUIT}
 
-ESCALATION_LEAD = (
+ESCALATION_LEAD = N_(
     "Support needs a few details to act on this without writing back to you. "
     "Each may be skipped: press Enter."
 )
@@ -196,19 +206,21 @@ class Terminal:
         elif command == BACK:
             if step.can_go_back:
                 return state.back()
-            self.say("There is no earlier answer to change.", indent="  ")
+            self.say(_("There is no earlier answer to change."), indent="  ")
         elif command == QUIT:
             raise _Stop(eof=False)
         return None
 
     @staticmethod
     def _commands(step: Step) -> str:
-        words = ["? (help)", "why", "back", "quit"]
+        words = [_("? (help)"), _("why"), _("back"), _("quit")]
         if isinstance(step, Ask):
-            words.insert(3, "unknown")
+            words.insert(3, _("unknown"))
         if isinstance(step, AskField):
-            return "Enter skips this field. You can also type: " + ", ".join(words) + "."
-        return "You can also type: " + ", ".join(words) + "."
+            return _("Enter skips this field. You can also type: {words}.").format(
+                words=", ".join(words)
+            )
+        return _("You can also type: {words}.").format(words=", ".join(words))
 
     # --- questions --------------------------------------------------------------------
     def _ask(self, state: State, step: Ask) -> State:
@@ -219,7 +231,7 @@ class Terminal:
         for number, choice in enumerate(choices, start=1):
             self.say(f"{number}) {choice.label}", indent="   ", hang="   ")
         if question.type is QuestionType.YESNO:
-            self.say("yes / no", indent="   ")
+            self.say(_("yes / no"), indent="   ")
 
         typed = ""
 
@@ -235,18 +247,21 @@ class Terminal:
             # for a script; a person at the prompt is told what to type instead.
             if choices or question.type is QuestionType.YESNO:
                 lead = (
-                    f"'{printable(typed)}' is not one of the answers."
+                    _("'{typed}' is not one of the answers.").format(typed=printable(typed))
                     if typed
-                    else "Please choose an answer."
+                    else _("Please choose an answer.")
                 )
                 self.say(lead, indent="  ", fg="red")
                 if choices:
-                    self.say(f"Type a number from 1 to {len(choices)}, or ? for help.", indent="  ")
+                    self.say(
+                        _("Type a number from 1 to {n}, or ? for help.").format(n=len(choices)),
+                        indent="  ",
+                    )
                 else:
-                    self.say("Type yes or no, or ? for help.", indent="  ")
+                    self.say(_("Type yes or no, or ? for help."), indent="  ")
             elif not typed:
                 self.say(
-                    "Please type an answer, or unknown if you cannot tell (? for help).",
+                    _("Please type an answer, or unknown if you cannot tell (? for help)."),
                     indent="  ",
                     fg="red",
                 )
@@ -270,7 +285,7 @@ class Terminal:
         changes the state (``back``); the other words are obeyed and it asks again."""
         while True:
             raw = self._read().strip()
-            command = raw.lower()
+            command = command_word(raw)
             if command in PROMPT_WORDS:
                 changed = self._common(state, step, command, help_text, why)
                 if changed is not None:
@@ -289,35 +304,45 @@ class Terminal:
         lines = [question.help] if question.help else []
         if question.choices:
             listed = "; ".join(f"{n}) {c.label}" for n, c in enumerate(question.choices, 1))
-            lines.append(f"Answer with a number: {listed}. Or unknown, if you cannot tell.")
+            lines.append(
+                _("Answer with a number: {listed}. Or unknown, if you cannot tell.").format(
+                    listed=listed
+                )
+            )
         elif question.type is QuestionType.YESNO:
-            lines.append("Answer yes or no, or unknown if you cannot tell.")
+            lines.append(_("Answer yes or no, or unknown if you cannot tell."))
         elif question.type is QuestionType.EMAIL:
-            lines.append("Type an email address, or unknown.")
+            lines.append(_("Type an email address, or unknown."))
         elif question.type is QuestionType.PHONE:
-            lines.append("Type a phone number with its country code, starting with +, or unknown.")
+            lines.append(
+                _("Type a phone number with its country code, starting with +, or unknown.")
+            )
         else:
-            lines.append("Type your answer, or unknown.")
+            lines.append(_("Type your answer, or unknown."))
         return "\n".join(lines)
 
     def _why(self, step: Ask) -> str:
         question = step.question
         lines = [question.why] if question.why else []
         if step.check:
-            lines.append("Your answer is checked live, so you do not have to check it yourself.")
+            lines.append(_("Your answer is checked live, so you do not have to check it yourself."))
         titles: list[str] = []
         for rule in step.waiting:
             title = self.conversation.kb.articles[rule.article].title
             if title not in titles:
                 titles.append(title)
         if titles:
-            lines.append("It decides between: " + "; ".join(titles) + ".")
+            lines.append(_("It decides between: {titles}.").format(titles="; ".join(titles)))
         return "\n".join(lines)
 
     # --- live checks --------------------------------------------------------------------
     def _measure(self, state: State, step: Measure) -> State:
-        self.say(f"Checking {step.description}: {printable(step.value)} ...")
-        status = self.console().status("working", spinner="dots")
+        self.say(
+            _("Checking {what}: {value} ...").format(
+                what=_(step.description), value=printable(step.value)
+            )
+        )
+        status = self.console().status(_("working"), spinner="dots")
         # The spinner shows only when the check takes longer than half a second.
         timer = threading.Timer(0.5, status.start)
         timer.start()
@@ -348,35 +373,39 @@ class Terminal:
         self.shown = step.recommendation
         extra = ""
         if step.correctable is not None:
-            extra = f", or type the corrected {step.correctable.type}"
+            extra = _(", or type the corrected {what}").format(
+                what=_(CORRECTED.get(step.correctable.type, str(step.correctable.type)))
+            )
         self.say()
-        self.say(click.style(step.prompt, bold=True) + f" (yes / no{extra})")
-        why = (
+        self.say(click.style(_(step.prompt), bold=True) + " (" + _("yes / no") + extra + ")")
+        why = _(
             "If it did not, diagnose prepares a request to support that says what you "
             "tried, so you do not have to explain it again."
         )
         return self._until_answered(
             state,
             step,
-            f"Answer yes or no{extra}.",
+            _("Answer yes or no{extra}.").format(extra=extra),
             why,
-            lambda _: self.say(f"Please answer yes or no{extra}.", indent="  "),
+            lambda error: self.say(
+                _("Please answer yes or no{extra}.").format(extra=extra), indent="  "
+            ),
         )
 
     def _field(self, state: State, step: AskField) -> State:
         rec = step.recommendation
         if self.shown is None or self.shown.key != rec.key:
             self._show_article(rec)
-            self.say(ESCALATION_LEAD)
+            self.say(_(ESCALATION_LEAD))
         field = step.field
         self.say()
         hints = []
         if step.current is not None:
-            hints.append(f"now: {printable(field.shown(step.current))}")
+            hints.append(_("now: {value}").format(value=printable(field.shown(step.current))))
         if step.default:
-            hints.append(f"Enter keeps {printable(step.default)}")
+            hints.append(_("Enter keeps {value}").format(value=printable(step.default)))
         elif step.current is None:
-            hints.append("Enter skips")
+            hints.append(_("Enter skips"))
         counter = f"({step.index + 1}/{step.total}) "
         self.say(
             click.style(counter + field.prompt, bold=True) + f"  [{'; '.join(hints)}]",
@@ -385,21 +414,23 @@ class Terminal:
         for number, choice in enumerate(field.choices, start=1):
             self.say(f"{number}) {choice.label}", indent="   ", hang="   ")
         if field.type is QuestionType.YESNO:
-            self.say("yes / no", indent="   ")
+            self.say(_("yes / no"), indent="   ")
         if field.multiline:
             self.say(
-                "Several lines are fine, blank ones too: end with a line holding only a dot "
-                "(.) or Ctrl-D, or type edit to write it in your editor.",
+                _(
+                    "Several lines are fine, blank ones too: end with a line holding only a "
+                    "dot (.) or Ctrl-D, or type edit to write it in your editor."
+                ),
                 indent="   ",
                 dim=True,
             )
-        why = (field.help + "\n" if field.help else "") + (
+        why = (field.help + "\n" if field.help else "") + _(
             "Support needs this to act on your request without writing back to you."
         )
         help_text = field.help or field.prompt
         while True:
             first = self._read()
-            command = first.strip().lower()
+            command = command_word(first)
             if command in PROMPT_WORDS:
                 changed = self._common(state, step, command, help_text, why)
                 if changed is not None:
@@ -411,7 +442,7 @@ class Terminal:
             if field.multiline and command == EDIT:
                 edited = click.edit(step.current or "")
                 if edited is None:
-                    self.say("Nothing was saved in the editor; type the text here instead.")
+                    self.say(_("Nothing was saved in the editor; type the text here instead."))
                     continue
                 text = edited
             elif field.multiline and first.strip() and first.strip() != END_OF_TEXT:
@@ -454,8 +485,10 @@ class Terminal:
             refuse_secret(field_id, text)
         except SecretRefused:
             self.say(
-                "What you were typing looks like it holds a password or a code, "
-                "so it was not saved.",
+                _(
+                    "What you were typing looks like it holds a password or a code, "
+                    "so it was not saved."
+                ),
                 fg="red",
             )
             return state
@@ -469,11 +502,16 @@ class Terminal:
         self.say()
         text.draft(self.console(), ticket, numbered=True)
         self.say(
-            click.style("Is the draft right?", bold=True)
-            + " Press Enter to keep it, or type a field's number to change it."
+            click.style(_("Is the draft right?"), bold=True)
+            + " "
+            + _("Press Enter to keep it, or type a field's number to change it.")
         )
-        why = "This is what support reads; a complete request is answered without questions back."
-        help_text = f"Type 1 to {len(ticket.values)} to change that field, or press Enter."
+        why = _(
+            "This is what support reads; a complete request is answered without questions back."
+        )
+        help_text = _("Type 1 to {n} to change that field, or press Enter.").format(
+            n=len(ticket.values)
+        )
         return self._until_answered(state, step, help_text, why, self._error)
 
     # --- the end ---------------------------------------------------------------------
@@ -490,14 +528,15 @@ class Terminal:
             if self.offer_save and self.saved_ticket is None:
                 self.say()
                 self.say(
-                    click.style("Save the ticket draft to a file?", bold=True)
-                    + " Type a path (.md, or .json), or press Enter to skip."
+                    click.style(_("Save the ticket draft to a file?"), bold=True)
+                    + " "
+                    + _("Type a path (.md, or .json), or press Enter to skip.")
                 )
                 while True:
                     path = self._read().strip()
-                    if path.lower() == BACK:
+                    if command_word(path) == BACK:
                         return state.back()
-                    if path.lower() == QUIT:
+                    if command_word(path) == QUIT:
                         raise _Stop(eof=False)
                     if not path:
                         break
@@ -507,21 +546,23 @@ class Terminal:
                         written = tickets.write(rec.ticket, path)
                     except UsageError as error:
                         self._error(error)
-                        self.say("Type another path, or press Enter to skip.", indent="  ")
+                        self.say(_("Type another path, or press Enter to skip."), indent="  ")
                         continue
                     self.saved_ticket = str(written)
-                    self.say(f"Ticket draft written to {printable(str(written))}.")
+                    self.say(
+                        _("Ticket draft written to {path}.").format(path=printable(str(written)))
+                    )
                     break
         if not self.explain:
             self.say()
             self.say(
-                "Type "
-                + click.style("explain", bold=True)
-                + " to see how this was reached, or press Enter to finish."
+                _("Type {explain} to see how this was reached, or press Enter to finish.").format(
+                    explain=click.style(_("explain"), bold=True)
+                )
             )
-            answer = self._read().strip().lower()
+            answer = command_word(self._read())
             if answer == BACK:
                 return state.back()
-            if answer == "explain":
+            if answer == EXPLAIN:
                 text.explanation(self.console(), rec)
         return None

@@ -23,6 +23,7 @@ from diagnose.checks.results import CheckResult, Status
 from diagnose.conversation import ticket as tickets
 from diagnose.conversation.reasoning import Recommendation
 from diagnose.conversation.ticket import Ticket
+from diagnose.i18n import _
 from diagnose.render.marks import printable, rich_mark, use_colour
 
 
@@ -56,7 +57,7 @@ def article(console: Console, rec: Recommendation, *, explain: bool = False) -> 
 def checks(console: Console, results: tuple[CheckResult, ...]) -> None:
     if not results:
         return
-    console.print("[bold]Live checks[/]")
+    console.print("[bold]" + escape(_("Live checks")) + "[/]")
     for result in results:
         console.print(findings([result.to_dict()], indent=2))
         subchecks = result.subchecks()
@@ -82,7 +83,7 @@ def findings(results: Iterable[Mapping[str, object]], indent: int) -> Padding:
 
 def draft(console: Console, ticket: Ticket, *, numbered: bool = False) -> None:
     """The ticket draft's fields; numbered at review, so one can be picked to change."""
-    console.print(f"[bold]Ticket draft:[/] {_safe(ticket.subject)}")
+    console.print("[bold]" + escape(_("Ticket draft:")) + "[/] " + _safe(ticket.subject))
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column()
@@ -96,22 +97,27 @@ def contact(console: Console, ticket: Ticket) -> None:
     """Where to send the draft: the channel, the others, and a mailto link."""
     channel = ticket.channel
     console.print(
-        f"[bold]Contact support:[/] {_safe(channel.name)}: {_safe(channel.address)} "
-        f"({_safe(channel.hours)})"
+        "[bold]" + escape(_("Contact support:")) + "[/] " + f"{_safe(channel.name)}: "
+        f"{_safe(channel.address)} ({_safe(channel.hours)})"
     )
     for other in ticket.channels:
         if other.id != channel.id:
             console.print(
-                f"  or {_safe(other.name)}: {_safe(other.address)} ({_safe(other.hours)})"
+                "  "
+                + _("or {name}: {address} ({hours})").format(
+                    name=_safe(other.name), address=_safe(other.address), hours=_safe(other.hours)
+                )
             )
     link = tickets.mailto(ticket)
     if link:
-        console.print(f"  Send it by mail: {escape(link)}", soft_wrap=True)
+        console.print("  " + _("Send it by mail: {link}").format(link=escape(link)), soft_wrap=True)
 
 
 def because(console: Console, rec: Recommendation, *, explain: bool = False) -> None:
-    rule = f" (rule {rec.rule.id})" if explain else ""
-    console.print(f"[dim]Why: {_safe(rec.rule.rationale)}{rule}[/]")
+    rule = " " + _("(rule {rule})").format(rule=rec.rule.id) if explain else ""
+    console.print(
+        "[dim]" + _("Why: {rationale}").format(rationale=_safe(rec.rule.rationale)) + rule + "[/]"
+    )
 
 
 def recommendation(console: Console, rec: Recommendation, *, explain: bool = False) -> None:
@@ -129,10 +135,20 @@ def recommendation(console: Console, rec: Recommendation, *, explain: bool = Fal
 def explanation(console: Console, rec: Recommendation) -> None:
     console.print()
     console.print(
-        f"[bold]How this was reached[/] (rule {rec.rule.id}: {_safe(rec.rule.rationale)})"
+        "[bold]"
+        + escape(_("How this was reached"))
+        + "[/] "
+        + _("(rule {rule}: {rationale})").format(
+            rule=rec.rule.id, rationale=_safe(rec.rule.rationale)
+        )
     )
     for item in rec.evidence:
         console.print(f"  - {_safe(item.condition)}: {_safe(item.fact)}")
-    console.print("[bold]Why not the others[/]")
+    console.print("[bold]" + escape(_("Why not the others")) + "[/]")
     for other in rec.considered:
-        console.print(f"  - {other.article} (rule {other.rule}): {_safe(other.reason)}")
+        console.print(
+            "  - "
+            + _("{article} (rule {rule}): {reason}").format(
+                article=other.article, rule=other.rule, reason=_safe(other.reason)
+            )
+        )
