@@ -176,6 +176,8 @@ def startup(ctx: dict[str, Any]) -> list[dict[str, Any]]:
             "click": subprocess_case([sys.executable, "-c", "import click"], env),
             "version": subprocess_case([*diagnose, "--version"], env),
             "help": subprocess_case([*diagnose, "--help"], env),
+            "version-ru": subprocess_case([*diagnose, "--lang", "ru", "--version"], env),
+            "help-ru": subprocess_case([*diagnose, "--lang", "ru", "--help"], env),
             "scripted": subprocess_case([*diagnose, *SCRIPTED], env),
         },
         repeat,
@@ -184,11 +186,12 @@ def startup(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     ctx["version_median"] = median["version"]
     click_ms = ms(median["click"])
     rows = []
-    for name in ("version", "help"):
+    for name in ("version", "help", "version-ru", "help-ru"):
         ratio = median[name] / median["click"]
+        command, _, lang = name.partition("-")
         rows.append(
             row(
-                f"start-up: diagnose --{name}",
+                f"start-up: diagnose {'--lang ru ' if lang else ''}--{command}",
                 ms(median[name]),
                 click_ms,
                 ratio=ratio,
