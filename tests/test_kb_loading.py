@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import edited_kb
 
@@ -39,6 +41,51 @@ def test_support_channels_are_data():
         ("mail", "support@mcs.mail.ru", "around the clock"),
         ("phone", "+7 (499) 350-97-03", "around the clock"),
     ]
+
+
+def test_shipped_knowledge_base_speaks_russian():
+    kb = load(lang="ru")
+    assert (kb.languages, kb.lang, kb.missing) == (("en", "ru"), "ru", ())
+    goal = kb.questions["goal"]
+    assert goal.prompt == "Что вы хотите сделать?"
+    sign_in = goal.choices[0]
+    assert (sign_in.id, sign_in.label) == ("sign-in", "Войти в личный кабинет")
+    assert set(sign_in.labels) == {"Sign in to my account", "Войти в личный кабинет"}
+    assert kb.articles["quota-increase"].summary == (
+        "Расширение квот ресурсов выполняется по запросу в техническую поддержку."
+    )
+    assert "«Восстановить пароль»" in kb.articles["forgot-password"].steps[1]
+    assert "/help/ru_RU/" in kb.articles["response-time"].steps[0]
+    assert [(c.name, c.address, c.hours) for c in kb.channels] == [
+        ("Портал техподдержки", "https://support.mcs.mail.ru", "круглосуточно"),
+        ("Электронная почта", "support@mcs.mail.ru", "круглосуточно"),
+        ("Телефон", "+7 (499) 350-97-03", "круглосуточно"),
+    ]
+    assert kb.ticket_fields[0].label == "Логин"
+
+
+def test_shipped_knowledge_base_in_english_is_the_default():
+    english, default = load(lang="en"), load()
+    assert (english.lang, default.lang, english.missing) == ("en", "en", ())
+    assert english.questions["goal"].prompt == "What are you trying to do?"
+    assert english.questions["goal"].choices[0].label == "Sign in to my account"
+    assert "/help/en_US/" in english.articles["response-time"].steps[0]
+    assert default.questions == english.questions and default.articles == english.articles
+
+
+def test_shipped_translations_keep_placeholders_and_tell_choices_apart():
+    """A customer may type a choice's label in either language, so no label may name
+    two choices; advice keeps its {CHECK-ID} placeholders in every language."""
+    english, russian = load(lang="en"), load(lang="ru")
+    fields = [f for a in russian.articles.values() for f in a.fields]
+    for item in [*russian.questions.values(), *russian.ticket_fields, *fields]:
+        typed = [label.casefold() for choice in item.choices for label in set(choice.labels)]
+        assert len(typed) == len(set(typed)) == 2 * len(item.choices), item.id
+    for en_rule, ru_rule in zip(english.rules, russian.rules, strict=True):
+        assert len(en_rule.advice) == len(ru_rule.advice), en_rule.id
+        for en_line, ru_line in zip(en_rule.advice, ru_rule.advice, strict=True):
+            assert re.findall(r"\{[\w-]+\}", en_line) == re.findall(r"\{[\w-]+\}", ru_line)
+        assert en_rule.rationale != ru_rule.rationale, en_rule.id
 
 
 # (name, file, text to replace, replacement, expected message fragment)
@@ -116,9 +163,9 @@ DEFECTS = [
     (
         "steps-not-a-list",
         "articles.toml",
-        'steps = [\n  "Open the VK Cloud login screen.",',
-        'steps = "Open the VK Cloud login screen."\nxsteps = [',
-        "articles.toml: article 'forgot-password': the field 'steps' must be a list of strings.",
+        'steps.en = [\n  "Open the VK Cloud login screen.",',
+        'steps.en = "Open the VK Cloud login screen."\nxsteps = [',
+        "articles.toml: article 'forgot-password': the field 'steps' in 'en' must be a list of strings.",
     ),
     (
         "unknown-question-type",
@@ -215,8 +262,8 @@ DEFECTS = [
     (
         "unknown-field",
         "rules.toml",
-        'rationale = "Quotas are raised only by support on request."',
-        'rationale = "Quotas are raised only by support on request."\npriority = 3',
+        'rationale.en = "Quotas are raised only by support on request."',
+        'rationale.en = "Quotas are raised only by support on request."\npriority = 3',
         "rules.toml: rule 'quota-limit': unknown field 'priority'.",
     ),
     (
@@ -236,8 +283,8 @@ DEFECTS = [
     (
         "secret-question",
         "questions.toml",
-        'id = "registration-phone"\ntype = "phone"\nprompt = "Which phone number',
-        'id = "registration-phone"\ntype = "phone"\nprompt = "Type the one-time code and the number',
+        'id = "registration-phone"\ntype = "phone"\nprompt.en = "Which phone number',
+        'id = "registration-phone"\ntype = "phone"\nprompt.en = "Type the one-time code and the number',
         "questions.toml: question 'registration-phone': diagnose never asks for a password or a one-time code.",
     ),
 ]
@@ -280,7 +327,10 @@ def test_run_with_broken_knowledge_base_is_one_line_and_exit_2(cli, tmp_path):
 
 def test_other_knowledge_base_with_rules_option(cli, tmp_path):
     directory = edited_kb(
-        tmp_path, "articles.toml", 'title = "Raising resource quotas"', 'title = "More quota"'
+        tmp_path,
+        "articles.toml",
+        'title = { en = "Raising resource quotas"',
+        'title = { en = "More quota"',
     )
     result = cli("articles", "--rules", str(directory), "--format", "json")
     titles = {row["id"]: row["title"] for row in result.json()}

@@ -20,16 +20,16 @@ ASKING = [
     (
         "ticket-field-what-is-your-password",
         "support.toml",
-        'prompt = "What is the name of the project concerned?"',
-        'prompt = "What is your password?"',
+        'prompt = { en = "What is the name of the project concerned?"',
+        'prompt = { en = "What is your password?"',
         f"support.toml: ticket field 'project': {REFUSED} "
         'Its prompt asks for one ("what is your password"): reword it.',
     ),
     (
         "ticket-field-in-russian",
         "support.toml",
-        'prompt = "What is the name of the project concerned?"',
-        'prompt = "Введите пароль от личного кабинета"',
+        'ru = "Как называется проект, к которому относится обращение?"',
+        'ru = "Введите пароль от личного кабинета"',
         f"support.toml: ticket field 'project': {REFUSED} "
         'Its prompt asks for one ("введите пароль"): reword it.',
     ),
@@ -74,22 +74,28 @@ def test_asking_for_a_secret_is_a_named_problem(tmp_path, file, old, new, expect
 # (name, file, text to replace, replacement): each loads without a problem.
 MENTIONING = [
     (
+        "russian-ticket-field-that-warns",
+        "support.toml",
+        'prompt.ru = "Укажите логин аккаунта',
+        'prompt.ru = "Пароль вводить не нужно. Укажите логин аккаунта',
+    ),
+    (
         "choice-question-about-a-lost-password",
         "questions.toml",
-        'prompt = "What stops you from signing in?"',
-        'prompt = "Did you lose your password or the app that gives you codes?"',
+        'prompt = { en = "What stops you from signing in?"',
+        'prompt = { en = "Did you lose your password or the app that gives you codes?"',
     ),
     (
         "ticket-field-that-warns",
         "support.toml",
-        'prompt = "Which login (the email address you sign in with) is the account\'s?"',
-        'prompt = "Which login is the account\'s? Do not type your password."',
+        'prompt.en = "Which login (the email address you sign in with) is the account\'s?"',
+        'prompt.en = "Which login is the account\'s? Do not type your password."',
     ),
     (
         "ticket-field-about-an-error-code",
         "support.toml",
-        'prompt = "What is the name of the project concerned?"',
-        'prompt = "Enter the error code you see, if any, and the project\'s name."',
+        'prompt = { en = "What is the name of the project concerned?"',
+        'prompt = { en = "Enter the error code you see, if any, and the project\'s name."',
     ),
 ]
 
@@ -116,8 +122,8 @@ def test_kb_check_fails_on_a_prompt_that_asks_for_a_password(cli, tmp_path):
     directory = edited_kb(
         tmp_path,
         "support.toml",
-        'prompt = "What is the name of the project concerned?"',
-        'prompt = "Please type your password here."',
+        'prompt = { en = "What is the name of the project concerned?"',
+        'prompt = { en = "Please type your password here."',
     )
     result = cli("kb", "check", "--rules", str(directory))
     assert result.exit_code == 1

@@ -156,12 +156,15 @@ def test_a_check_of_an_unknown_answer_is_never_measured(cli, tmp_path):
 
 
 def test_choice_ids_that_cannot_be_typed_or_clash_with_the_prompt(cli, tmp_path):
-    anchor = """  { id = "forgot-password", label = "I don't remember my password" },"""
+    anchor = (
+        """  { id = "forgot-password", """
+        """label = { en = "I don't remember my password", ru = "Не помню пароль" } },"""
+    )
     extra = [
-        '  { id = "Yes-Please", label = "Yes please" },',
-        '  { id = "back", label = "Go back" },',
-        '  { id = "2", label = "Two" },',
-        '  { id = "explain", label = "Explain" },',
+        '  { id = "Yes-Please", label = { en = "Yes please", ru = "Да, пожалуйста" } },',
+        '  { id = "back", label = { en = "Go back", ru = "Назад" } },',
+        '  { id = "2", label = { en = "Two", ru = "Два" } },',
+        '  { id = "explain", label = { en = "Explain", ru = "Объяснить" } },',
     ]
     directory = edited_kb(tmp_path, "questions.toml", anchor, "\n".join([anchor, *extra]))
     result = cli("kb", "check", "--rules", str(directory))
@@ -174,12 +177,16 @@ def test_choice_ids_that_cannot_be_typed_or_clash_with_the_prompt(cli, tmp_path)
 
 
 def test_a_choice_no_rule_handles_is_a_warning_and_strict_fails_on_it(cli, tmp_path):
-    anchor = """  { id = "forgot-password", label = "I don't remember my password" },"""
+    anchor = (
+        """  { id = "forgot-password", """
+        """label = { en = "I don't remember my password", ru = "Не помню пароль" } },"""
+    )
     directory = edited_kb(
         tmp_path,
         "questions.toml",
         anchor,
-        anchor + '\n  { id = "locked", label = "My account is locked" },',
+        anchor
+        + '\n  { id = "locked", label = { en = "My account is locked", ru = "Аккаунт заблокирован" } },',
     )
     relaxed = cli("kb", "check", "--rules", str(directory))
     assert relaxed.exit_code == 0

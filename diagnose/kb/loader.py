@@ -137,8 +137,12 @@ class _Reader:
             )
         return value
 
-    def words(self, key: str, default: str = "", required: bool = True) -> str:
-        """A text a person reads, in the language being loaded."""
+    def words(
+        self, key: str, default: str = "", required: bool = True, neutral: bool = False
+    ) -> str:
+        """A text a person reads, in the language being loaded. With ``neutral``, a plain
+        string is the same in every language (an address); a table still gives one per
+        language (a link to a page that exists per language)."""
         if isinstance(self.table.get(key), dict):
             text = self._translated(key, self.table[key], str, "a string")
             if isinstance(text, str):
@@ -149,7 +153,7 @@ class _Reader:
                 self.problems.add(self.where, f"the field '{key}' is empty.")
             return default
         value = self.text(key, default, required)
-        if key in self.table and isinstance(value, str):
+        if key in self.table and isinstance(value, str) and not neutral:
             self._translated(key, value, str, "a string")
         return value
 
@@ -341,7 +345,8 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
 
     def build_channel(r: _Reader, shown: str) -> Channel:
         r.unknown_keys({"id", "name", "address", "hours"})
-        return Channel(r.text("id"), r.words("name"), r.words("address"), r.words("hours"))
+        address = r.words("address", neutral=True)
+        return Channel(r.text("id"), r.words("name"), address, r.words("hours"))
 
     def build_choices(r: _Reader, required: bool) -> tuple[Choice, ...]:
         choices: list[Choice] = []
