@@ -7,6 +7,7 @@ import re
 import pytest
 from conftest import edited_kb
 
+from diagnose.conversation.answers import parse_answer
 from diagnose.exceptions import KnowledgeBaseError
 from diagnose.kb.loader import load
 from diagnose.kb.model import Outcome
@@ -64,13 +65,22 @@ def test_shipped_knowledge_base_speaks_russian():
     assert kb.ticket_fields[0].label == "Логин"
 
 
-def test_shipped_knowledge_base_in_english_is_the_default():
-    english, default = load(lang="en"), load()
-    assert (english.lang, default.lang, english.missing) == ("en", "en", ())
+def test_shipped_knowledge_base_in_english_is_the_fallback():
+    english, undeclared = load(lang="en"), load(lang="de")
+    assert (english.lang, undeclared.lang, english.missing) == ("en", "en", ())
     assert english.questions["goal"].prompt == "What are you trying to do?"
     assert english.questions["goal"].choices[0].label == "Sign in to my account"
     assert "/help/en_US/" in english.articles["response-time"].steps[0]
-    assert default.questions == english.questions and default.articles == english.articles
+    assert undeclared.questions == english.questions
+    assert undeclared.articles == english.articles
+
+
+def test_a_choice_label_is_understood_in_either_language():
+    for lang in ("en", "ru"):
+        question = load(lang=lang).questions["goal"]
+        assert parse_answer(question, "войти в личный кабинет") == "sign-in"
+        assert parse_answer(question, "Sign in to my account") == "sign-in"
+        assert parse_answer(question, "Другое") == "other"
 
 
 def test_shipped_translations_keep_placeholders_and_tell_choices_apart():
