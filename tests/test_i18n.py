@@ -3,6 +3,7 @@ own words translated, Russian plurals, answers understood in either language."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -132,3 +133,24 @@ def test_a_choice_is_understood_by_its_label(tmp_path):
     labelled = question.choices[0]._replace(labels=("Войти в аккаунт",))
     russian = question._replace(choices=(labelled, *question.choices[1:]))
     assert parse_answer(russian, "войти в аккаунт") == "sign-in"
+
+
+def test_scripted_json_in_both_languages_keeps_the_ids():
+    args = ["run", "--no-input", "--format", "json", "-a", "goal=resources"]
+    args += ["-a", "resources-problem=quota"]
+    english = json.loads(run(*args).stdout)
+    russian = json.loads(run("--lang", "ru", *args).stdout)
+    assert english["lang"] == "en" and russian["lang"] == "ru"
+    for key in ("article", "rule", "answers", "outcome"):
+        assert english[key] == russian[key]
+    assert english["title"] == "Raising resource quotas"
+    assert russian["title"] == "Расширение квот ресурсов"
+    assert russian["evidence"]["conditions"][0]["fact"].startswith("ваш ответ: goal = resources")
+
+
+def test_listings_in_both_languages():
+    russian = run("--lang", "ru", "questions").stdout
+    assert "goal (choice): Что вы хотите сделать?" in russian and "Не знаю" in russian
+    english = run("questions").stdout
+    assert "goal (choice): What are you trying to do?" in english and "I don't know" in english
+    assert "Расширение квот ресурсов" in run("--lang", "ru", "articles").stdout

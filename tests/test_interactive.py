@@ -847,3 +847,55 @@ def test_back_after_resume_changes_a_saved_answer(terminal):
     ask(resumed, "quit")
     resumed.expect(r"Stopped\s+before\s+the\s+consultation\s+finished\.")
     assert finish(resumed) == 130
+
+
+# --- in Russian -------------------------------------------------------------------------------
+
+
+def test_a_consultation_in_russian_end_to_end(terminal, tmp_path):
+    # Russian chosen by the locale; answered by number, by a Russian label and by an id;
+    # the prompt's words in Russian; an escalation's ticket in Russian.
+    child = terminal("run", LANG="ru_RU.UTF-8")
+    child.expect_exact("1. Что вы хотите сделать?")
+    child.expect_exact("4) Создать или расширить облачные ресурсы в проекте")
+    ask(child, "почему")
+    child.expect_exact("От этого зависит, к какой части сервиса относится проблема.")
+    ask(child, "?")
+    child.expect_exact("Ответьте номером: 1) Войти в личный кабинет;")
+    ask(child, "4")
+    child.expect_exact("2. Какая проблема с ресурсами?")
+    ask(child, "назад")
+    child.expect_exact("1. Что вы хотите сделать?")
+    ask(child, "создать или расширить облачные ресурсы в проекте")
+    child.expect_exact("2. Какая проблема с ресурсами?")
+    ask(child, "quota")
+    child.expect_exact("Расширение квот ресурсов")
+    child.expect_exact("Технической поддержке нужно несколько сведений")
+    ask(child, "ann@example.com", expect="(1/6) Укажите логин аккаунта")
+    ask(child, "", expect="(2/6) Как называется проект")
+    ask(child, "vCPU", expect="(3/6) Для какого ресурса")
+    ask(child, "64", expect="(4/6) Какая квота нужна в итоге?")
+    ask(child, "Москва", expect="(5/6) В каком регионе?")
+    ask(child, "Нужно ещё 32 vCPU для нового кластера.", expect="(6/6) Опишите проблему")
+    ask(child, ".", expect="  ")
+    child.expect_exact("Черновик обращения:")
+    child.expect_exact("Всё верно в черновике?")
+    ask(child, "")
+    child.expect_exact("Связаться с технической поддержкой:")
+    ask(child, "", expect="Сохранить черновик обращения в файл?")
+    child.expect_exact("чтобы узнать, как получен этот вывод")
+    ask(child, "")
+    assert finish(child) == 0
+    text = transcript(child)
+    assert "Москва" in text and "Did this" not in text and "Type a number" not in text
+
+
+def test_yes_and_no_in_russian_at_a_yes_no_prompt(terminal):
+    child = terminal("--lang", "ru", "run", "-a", "goal=sign-in")
+    ask(child, "1", expect="Что мешает войти в личный кабинет?")
+    child.expect_exact("Это помогло решить проблему? (да / нет)")
+    ask(child, "может быть")
+    child.expect_exact("Пожалуйста, ответьте «да» или «нет».")
+    ask(child, "да")
+    ask(child, "", expect="Введите")
+    assert finish(child) == 0

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from diagnose.commands.options import format_option, rules_option
+from diagnose.i18n import _
 
 if TYPE_CHECKING:
     from typing import TypedDict
@@ -69,4 +70,4 @@ def questions(output_format: str, rules_dir: str | None) -> None:
         for choice in row["choices"]:
             click.echo(f"    {choice['id']:<16} {choice['label']}")
         if row["choices"] or row["type"] in {"yesno"}:
-            click.echo(f"    {UNKNOWN:<16} I don't know")
+            click.echo(f"    {UNKNOWN:<16} " + _("I don't know"))

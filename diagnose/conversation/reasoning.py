@@ -71,6 +71,8 @@ class Recommendation:
         return replace(self, ticket=ticket)
 
     def to_dict(self) -> dict[str, object]:
+        from diagnose import i18n
+
         data: dict[str, object] = {
             "article": self.article.id,
             "outcome": str(self.article.outcome),
@@ -89,6 +91,7 @@ class Recommendation:
         }
         if self.tried is not None:
             data["tried"] = self.tried.id
+        data["lang"] = i18n.current()  # the language of the texts above; ids are neutral
         if self.ticket is not None:
             data["ticket"] = self.ticket.to_dict()
         return data
