@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from diagnose.checks.results import CheckResult, Status
 from diagnose.checks.settings import DnsSettings
 from diagnose.exceptions import AnswerError
+from diagnose.i18n import N_, _
 
 if TYPE_CHECKING:
     from phonenumbers import PhoneNumber
@@ -32,21 +33,27 @@ def parse_phone(value: str) -> PhoneNumber:
         text = "+" + text[2:]
     if not text.startswith("+"):
         raise AnswerError(
-            f"'{value}' is not in international format: start it with + and the country code."
+            _(
+                "'{value}' is not in international format: start it with + and the country code."
+            ).format(value=value)
         )
     try:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException as error:
-        raise AnswerError(f"'{value}' is not a phone number: {error._msg}") from None
+        raise AnswerError(
+            _("'{value}' is not a phone number: {reason}").format(value=value, reason=error._msg)
+        ) from None
     if not phonenumbers.is_possible_number(number):
-        raise AnswerError(f"'{value}' is not a possible phone number: check its length.")
+        raise AnswerError(
+            _("'{value}' is not a possible phone number: check its length.").format(value=value)
+        )
     return number
 
 
 class PhoneCountryCheck:
     id = "phone-country"
     input_types = frozenset({"phone"})
-    description = "the phone number's country code"
+    description = N_("the phone number's country code")
 
     def run(self, value: str, dns: DnsSettings) -> CheckResult:
         import phonenumbers
@@ -62,23 +69,25 @@ class PhoneCountryCheck:
             "region": region,
         }
         if number.country_code == ACCEPTED_COUNTRY_CODE and region == ACCEPTED_REGION:
-            message = "The number is a Russian +7 number; it can be registered."
+            message = _("The number is a Russian +7 number; it can be registered.")
             return CheckResult(self.id, Status.PASS, message, details)
         if number.country_code == ACCEPTED_COUNTRY_CODE:
             # Kazakhstan's ranges are +7 6xx and +7 7xx, assigned or not yet.
             kazakh = region == "KZ" or str(number.national_number)[:1] in {"6", "7"}
-            where = (
-                "belongs to Kazakhstan, not to Russia"
-                if kazakh
-                else "is in no Russian number range"
-            )
             message = (
-                f"The number has the +7 country code but {where}; "
-                "the personal account promises registration for Russian numbers only."
+                _(
+                    "The number has the +7 country code but belongs to Kazakhstan, not to "
+                    "Russia; the personal account promises registration for Russian numbers only."
+                )
+                if kazakh
+                else _(
+                    "The number has the +7 country code but is in no Russian number range; "
+                    "the personal account promises registration for Russian numbers only."
+                )
             )
             return CheckResult(self.id, Status.WARN, message, details)
-        message = (
-            f"The number has the +{number.country_code} country code (region {region}), "
-            "not +7; it cannot be registered in the personal account."
-        )
+        message = _(
+            "The number has the +{code} country code (region {region}), not +7; it cannot "
+            "be registered in the personal account."
+        ).format(code=number.country_code, region=region)
         return CheckResult(self.id, Status.FAIL, message, details)

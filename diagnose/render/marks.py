@@ -11,21 +11,22 @@ import os
 from typing import NamedTuple, TextIO
 
 from diagnose.checks.results import Status
+from diagnose.i18n import N_, _
 
 
 class Mark(NamedTuple):
     symbol: str
-    word: str  # what the status is called in text
+    word: str  # what the status is called in text (translated where shown: ``_(word)``)
     colour: str | None
     tag: str  # four columns wide, for the aligned rows of a mail report
 
 
 MARKS: dict[Status, Mark] = {
-    Status.PASS: Mark("✓", "pass", "green", "PASS"),
-    Status.WARN: Mark("!", "warn", "yellow", "WARN"),
-    Status.FAIL: Mark("✗", "fail", "red", "FAIL"),
-    Status.ERROR: Mark("?", "undetermined", "magenta", "ERR?"),
-    Status.SKIP: Mark("-", "skip", None, "skip"),
+    Status.PASS: Mark("✓", N_("pass"), "green", "PASS"),
+    Status.WARN: Mark("!", N_("warn"), "yellow", "WARN"),
+    Status.FAIL: Mark("✗", N_("fail"), "red", "FAIL"),
+    Status.ERROR: Mark("?", N_("undetermined"), "magenta", "ERR?"),
+    Status.SKIP: Mark("-", N_("skip"), None, "skip"),
 }
 
 
@@ -43,7 +44,7 @@ def use_colour(stream: TextIO) -> bool:
 def rich_mark(status: Status) -> str:
     """The mark as rich markup (rich drops the colour itself where the policy says)."""
     mark = MARKS[status]
-    text = f"{mark.symbol} {mark.word}"
+    text = f"{mark.symbol} {_(mark.word)}"
     return f"[{mark.colour}]{text}[/]" if mark.colour else f"[dim]{text}[/]"
 
 
