@@ -170,13 +170,22 @@ def test(rules_dir: str | None, output_format: str) -> int:
     else:
         for result in report.results:
             if result.passed:
-                click.echo(f"PASS  {printable(result.scenario.name)}")
+                click.echo(_("PASS") + "  " + printable(result.scenario.name))
             else:
                 click.echo(
-                    f"FAIL  {printable(result.scenario.name)}: {printable(result.explanation())}"
+                    _("FAIL")
+                    + "  "
+                    + f"{printable(result.scenario.name)}: {printable(result.explanation())}"
                 )
         if report.uncovered:
-            click.echo(f"Rules no scenario reaches: {', '.join(report.uncovered)}.")
+            click.echo(
+                _("Rules no scenario reaches: {rules}.").format(rules=", ".join(report.uncovered))
+            )
         failed = len(report.failed)
-        click.echo(f"{len(report.results) - failed} passed, {failed} failed.")
+        passed = len(report.results) - failed
+        click.echo(
+            ngettext("{n} passed", "{n} passed", passed).format(n=passed)
+            + ", "
+            + ngettext("{n} failed.", "{n} failed.", failed).format(n=failed)
+        )
     return EXIT_PROBLEM if report.failed else EXIT_OK

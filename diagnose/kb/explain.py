@@ -13,15 +13,23 @@ from dataclasses import dataclass
 
 from diagnose.checks.registry import CHECKS_BY_ID
 from diagnose.exceptions import UsageError
+from diagnose.i18n import N_, _, ngettext
 from diagnose.kb.lint import dead_rules
-from diagnose.kb.model import UNKNOWN, Article, Condition, KnowledgeBase, Rule
+from diagnose.kb.model import UNKNOWN, Article, Condition, KnowledgeBase, Outcome, Rule
 
 _STATUS_WORDS = {
-    "pass": "passes",
-    "warn": "passes with a warning",
-    "fail": "finds a problem",
-    "error": "cannot be completed (undetermined)",
-    "skip": "is skipped (its input is unknown)",
+    "pass": N_("passes"),
+    "warn": N_("passes with a warning"),
+    "fail": N_("finds a problem"),
+    "error": N_("cannot be completed (undetermined)"),
+    "skip": N_("is skipped (its input is unknown)"),
+}
+
+
+_OUTCOMES = {
+    Outcome.RESOLUTION: N_("resolution"),
+    Outcome.INFORMATION: N_("information"),
+    Outcome.ESCALATION: N_("escalation"),
 }
 
 
@@ -78,9 +86,10 @@ class Explanation:
 def _answer_words(kb: KnowledgeBase, condition: Condition) -> str:
     question = kb.questions[condition.target]
     labels = {choice.id: choice.label for choice in question.choices}
-    labels.update({"yes": "yes", "no": "no", UNKNOWN: "I don't know"})
-    shown = " or ".join(f"“{labels.get(v, v)}”" for v in sorted(condition.values))
-    return f"anything but {shown}" if condition.negated else shown
+    labels.update({"yes": _("yes"), "no": _("no"), UNKNOWN: _("I don't know")})
+    quoted = _("“{label}”")
+    shown = _(" or ").join(quoted.format(label=labels.get(v, v)) for v in sorted(condition.values))
+    return _("anything but {values}").format(values=shown) if condition.negated else shown
 
 
 def _step(kb: KnowledgeBase, condition: Condition) -> Step:
@@ -91,9 +100,12 @@ def _step(kb: KnowledgeBase, condition: Condition) -> Step:
         binding = kb.checks[condition.target]
         spec = CHECKS_BY_ID.get(condition.target)
         what = spec.description if spec is not None else condition.target
-        statuses = " or ".join(_STATUS_WORDS.get(s, s) for s in sorted(condition.values))
-        verb = "anything but: " if condition.negated else ""
-        text = f"the live check of {what} (the answer to '{binding.input}') {verb}{statuses}"
+        statuses = _(" or ").join(_(_STATUS_WORDS.get(s, s)) for s in sorted(condition.values))
+        if condition.negated:
+            statuses = _("anything but: {statuses}").format(statuses=statuses)
+        text = _("the live check of {what} (the answer to '{question}') {statuses}").format(
+            what=_(what), question=binding.input, statuses=statuses
+        )
     return Step(
         condition.kind,
         condition.target,
@@ -108,7 +120,11 @@ def explain(kb: KnowledgeBase, article_id: str) -> Explanation:
     article = kb.articles.get(article_id)
     if article is None:
         known = ", ".join(kb.articles)
-        raise UsageError(f"There is no article '{article_id}'; the articles are: {known}.")
+        raise UsageError(
+            _("There is no article '{article}'; the articles are: {known}.").format(
+                article=article_id, known=known
+            )
+        )
     dead = dead_rules(kb)
     paths = tuple(
         Path(rule, tuple(_step(kb, c) for c in rule.when), dead.get(rule.id))
@@ -122,16 +138,21 @@ def to_text(explanation: Explanation) -> str:
     article = explanation.article
     count = len(explanation.paths)
     lines = [
-        f"{article.title} ({article.id}, {article.outcome}): "
-        f"{count} path{'s' if count != 1 else ''} lead{'s' if count == 1 else ''} here."
+        f"{article.title} ({article.id}, {_(_OUTCOMES[article.outcome])}): "
+        + ngettext("{n} path leads here.", "{n} paths lead here.", count).format(n=count)
     ]
     for number, path in enumerate(explanation.paths, start=1):
         lines.append("")
-        lines.append(f"{number}. By the rule '{path.rule.id}': {path.rule.rationale}")
+        lines.append(
+            f"{number}. "
+            + _("By the rule '{rule}': {rationale}").format(
+                rule=path.rule.id, rationale=path.rule.rationale
+            )
+        )
         if path.dead is not None:
-            lines.append(f"   Never taken: {path.dead}")
+            lines.append("   " + _("Never taken: {why}").format(why=path.dead))
         if not path.steps:
-            lines.append("   - whatever the answers, when no earlier rule concludes")
+            lines.append("   - " + _("whatever the answers, when no earlier rule concludes"))
         for step in path.steps:
             lines.append(f"   - {step.text}")
     return "\n".join(lines) + "\n"

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from diagnose.conversation.steps import COMMAND_WORDS
+from diagnose.i18n import _, ngettext
 from diagnose.kb.model import (
     CHECK_STATUSES,
     UNKNOWN,
@@ -123,8 +124,13 @@ def _contradiction(kb: KnowledgeBase, found: Mapping[tuple[str, str], Accepted])
     """Why no answers satisfy a rule that accepts ``found``, or None when some do."""
     for (kind, target), values in found.items():
         if values.empty():
-            noun = "the answer to" if kind == "question" else "the check"
-            return f"its conditions on {noun} '{target}' exclude each other"
+            if kind == "question":
+                return _("its conditions on the answer to '{target}' exclude each other").format(
+                    target=target
+                )
+            return _("its conditions on the check '{target}' exclude each other").format(
+                target=target
+            )
     # A check whose input is answered "unknown" is skipped (never measured): a rule that
     # needs the input unknown and the check measured waits for what cannot happen.
     for (kind, target), statuses in found.items():
@@ -135,9 +141,13 @@ def _contradiction(kb: KnowledgeBase, found: Mapping[tuple[str, str], Accepted])
         if answer == Accepted(frozenset({UNKNOWN})) and not Accepted(frozenset({"skip"})).within(
             statuses
         ):
-            return (
-                f"it needs the answer to '{binding.input}' to be unknown, and then the "
-                f"check '{target}' is skipped, never {' or '.join(sorted(statuses.values))}"
+            return _(
+                "it needs the answer to '{question}' to be unknown, and then the check "
+                "'{check}' is skipped, never {statuses}"
+            ).format(
+                question=binding.input,
+                check=target,
+                statuses=_(" or ").join(sorted(statuses.values)),
             )
     return None
 
@@ -184,10 +194,10 @@ def dead_rules(kb: KnowledgeBase) -> dict[str, str]:
                 if shadow is not None:
                     break
         if why is None and shadow is not None:
-            why = (
-                f"the earlier rule '{shadow.id}' concludes whenever it would "
-                "(move it before that rule, or narrow it)"
-            )
+            why = _(
+                "the earlier rule '{rule}' concludes whenever it would (move it before "
+                "that rule, or narrow it)"
+            ).format(rule=shadow.id)
         if why is not None:
             dead[rule.id] = why
             continue
@@ -208,22 +218,23 @@ def _rule_findings(kb: KnowledgeBase) -> Iterator[Finding]:
     for rule in kb.rules:
         if rule.id in dead:
             where = _where(f"rule '{rule.id}'", rule.source)
-            yield Finding(Level.ERROR, where, f"it can never conclude: {dead[rule.id]}.")
+            yield Finding(
+                Level.ERROR, where, _("it can never conclude: {why}.").format(why=dead[rule.id])
+            )
 
 
 def _choice_problem(choice: Choice) -> str | None:
     if choice.id != choice.id.strip().lower() or not choice.id.strip():
-        return (
-            f"the choice id '{choice.id}' cannot be typed: what is typed is lower-cased "
-            "and stripped (use lower-case letters, digits and hyphens)"
-        )
+        return _(
+            "the choice id '{id}' cannot be typed: what is typed is lower-cased and "
+            "stripped (use lower-case letters, digits and hyphens)"
+        ).format(id=choice.id)
     if choice.id.isdigit():
-        return (
-            f"the choice id '{choice.id}' is a number: typed, it picks a choice by its "
-            "position instead"
-        )
+        return _(
+            "the choice id '{id}' is a number: typed, it picks a choice by its position instead"
+        ).format(id=choice.id)
     if choice.id in COMMAND_WORDS:
-        return f"the choice id '{choice.id}' is a word every prompt obeys itself"
+        return _("the choice id '{id}' is a word every prompt obeys itself").format(id=choice.id)
     return None
 
 
@@ -237,7 +248,7 @@ def _choice_findings(kb: KnowledgeBase) -> Iterator[Finding]:
         for choice in choices:
             problem = _choice_problem(choice)
             if problem is not None:
-                yield Finding(Level.ERROR, where, f"{problem}.")
+                yield Finding(Level.ERROR, where, problem + ".")
 
 
 def _unhandled(kb: KnowledgeBase, question: Question, conditions: list[Condition]) -> list[str]:
@@ -277,9 +288,13 @@ def _warnings(kb: KnowledgeBase) -> Iterator[Finding]:
             yield Finding(
                 Level.WARNING,
                 _where(f"question '{question.id}'", question.source),
-                f"no rule handles the choice{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(missing)}: {'they fall' if len(missing) > 1 else 'it falls'} "
-                f"to the fallback article '{fallback}'.",
+                ngettext(
+                    "no rule handles the choice {choices}: it falls to the fallback article "
+                    "'{fallback}'.",
+                    "no rule handles the choices {choices}: they fall to the fallback article "
+                    "'{fallback}'.",
+                    len(missing),
+                ).format(choices=", ".join(missing), fallback=fallback),
             )
     by_article: dict[str, list[Rule]] = {}
     for rule in kb.rules:
@@ -291,8 +306,10 @@ def _warnings(kb: KnowledgeBase) -> Iterator[Finding]:
             yield Finding(
                 Level.WARNING,
                 _where(f"article '{article.id}'", article.source),
-                f"it needs {fewest} diagnostic questions to reach (more than "
-                f"{MAX_QUESTIONS}: people give up; split the question or ask fewer).",
+                _(
+                    "it needs {n} diagnostic questions to reach (more than {max}: people give "
+                    "up; split the question or ask fewer)."
+                ).format(n=fewest, max=MAX_QUESTIONS),
             )
 
 

@@ -32,6 +32,7 @@ from diagnose.conversation.state import State
 from diagnose.conversation.steps import Ask, Measure
 from diagnose.engine import engine_for
 from diagnose.exceptions import AnswerError, KnowledgeBaseError, MissingAnswerError
+from diagnose.i18n import _
 from diagnose.kb.model import CHECK_STATUSES, KnowledgeBase
 
 #: A scenario file larger than this is refused (it is hand-written text).
@@ -79,9 +80,11 @@ class Result:
             return self.problem
         wanted = f"'{self.scenario.expect}'"
         if self.scenario.rule:
-            wanted += f" by rule '{self.scenario.rule}'"
-        path = ", ".join(self.path) if self.path else "no condition"
-        return f"expected {wanted}, reached '{self.article}' by rule '{self.rule}' ({path})."
+            wanted = _("{article} by rule '{rule}'").format(article=wanted, rule=self.scenario.rule)
+        path = ", ".join(self.path) if self.path else _("no condition")
+        return _("expected {wanted}, reached '{article}' by rule '{rule}' ({path}).").format(
+            wanted=wanted, article=self.article, rule=self.rule, path=path
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -129,7 +132,7 @@ def load(kb: KnowledgeBase) -> tuple[Scenario, ...]:
     files = scenario_files(kb)
     if not files:
         raise KnowledgeBaseError(
-            [f"{kb.directory / 'scenarios'}: holds no scenario (*.toml) files."]
+            [f"{kb.directory / 'scenarios'}: " + _("holds no scenario (*.toml) files.")]
         )
     problems: list[str] = []
     scenarios: list[Scenario] = []
@@ -141,11 +144,16 @@ def load(kb: KnowledgeBase) -> tuple[Scenario, ...]:
         unknown = set(data) - {"scenario"}
         if unknown:
             problems.append(
-                f"{path}: unknown table '{sorted(unknown)[0]}' (expected [[scenario]])."
+                f"{path}: "
+                + _("unknown table '{table}' (expected [[scenario]]).").format(
+                    table=sorted(unknown)[0]
+                )
             )
         tables = data.get("scenario", [])
         if not isinstance(tables, list):
-            problems.append(f"{path}: 'scenario' must be an array of tables: write [[scenario]].")
+            problems.append(
+                f"{path}: " + _("'scenario' must be an array of tables: write [[scenario]].")
+            )
             continue
         for index, table in enumerate(tables):
             scenario = _scenario(kb, path, index, table, problems)
@@ -153,8 +161,8 @@ def load(kb: KnowledgeBase) -> tuple[Scenario, ...]:
                 continue
             if scenario.name in names:
                 problems.append(
-                    f"{path}: scenario '{scenario.name}': duplicate name "
-                    f"(first in {names[scenario.name]})."
+                    f"{path}: scenario '{scenario.name}': "
+                    + _("duplicate name (first in {file}).").format(file=names[scenario.name])
                 )
                 continue
             names[scenario.name] = str(path)
@@ -168,23 +176,25 @@ def _read(path: Path, problems: list[str]) -> dict[str, Any] | None:
     # Only regular files, and bounded: a FIFO or a device named *.toml must not hang
     # or exhaust memory.
     if not path.is_file():
-        problems.append(f"{path}: is not a regular file.")
+        problems.append(f"{path}: " + _("is not a regular file."))
         return None
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as error:
-        problems.append(f"{path}: cannot be read ({error.strerror or error}).")
+        problems.append(
+            f"{path}: " + _("cannot be read ({error}).").format(error=error.strerror or error)
+        )
         return None
     if len(raw) > MAX_BYTES:
-        problems.append(f"{path}: is larger than {MAX_BYTES // 1024} KB.")
+        problems.append(f"{path}: " + _("is larger than {n} KB.").format(n=MAX_BYTES // 1024))
         return None
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        problems.append(f"{path}: is not UTF-8 text.")
+        problems.append(f"{path}: " + _("is not UTF-8 text."))
     except (tomllib.TOMLDecodeError, RecursionError) as error:
-        problems.append(f"{path}: is not valid TOML: {error}.")
+        problems.append(f"{path}: " + _("is not valid TOML: {error}.").format(error=error))
     return None
 
 
@@ -201,46 +211,61 @@ def _scenario(
 
     name = table.get("name") if isinstance(table, dict) else None
     if not isinstance(table, dict) or not isinstance(name, str) or not name.strip():
-        problems.append(f"{path}: scenario #{index + 1}: needs a 'name' (a non-empty string).")
+        problems.append(
+            f"{path}: scenario #{index + 1}: " + _("needs a 'name' (a non-empty string).")
+        )
         return None
     where = f"{path}: scenario '{name}'"
     before = len(problems)
     for key in sorted(set(table) - {"name", "answers", "checks", "expect", "rule"}):
-        problems.append(f"{where}: unknown field '{key}'.")
+        problems.append(f"{where}: " + _("unknown field '{key}'.").format(key=key))
     answers = _texts(table.get("answers", {}))
     checks = _texts(table.get("checks", {}))
     if answers is None:
-        problems.append(f"{where}: 'answers' must be a table of question ids to text.")
+        problems.append(f"{where}: " + _("'answers' must be a table of question ids to text."))
     else:
         fields = kb.all_ticket_fields()
         for question_id in [q for q in answers if q in fields]:
-            problems.append(f"{where}: '{question_id}' is a ticket field, not a question.")
+            problems.append(
+                f"{where}: " + _("'{id}' is a ticket field, not a question.").format(id=question_id)
+            )
         try:
             answers = validate(kb, {q: v for q, v in answers.items() if q not in fields})
         except AnswerError as error:
             problems.append(f"{where}: {error}")
     if checks is None:
-        problems.append(f"{where}: 'checks' must be a table of check ids to statuses.")
+        problems.append(f"{where}: " + _("'checks' must be a table of check ids to statuses."))
     else:
         for check, status in checks.items():
             if check not in kb.checks:
                 known = ", ".join(kb.checks) or "none"
                 problems.append(
-                    f"{where}: unknown check '{check}' (this knowledge base has {known})."
+                    f"{where}: "
+                    + _("unknown check '{check}' (this knowledge base has {known}).").format(
+                        check=check, known=known
+                    )
                 )
             elif status not in CHECK_STATUSES:
                 legal = ", ".join(sorted(CHECK_STATUSES))
-                problems.append(f"{where}: '{status}' is not a check status (legal: {legal}).")
+                problems.append(
+                    f"{where}: "
+                    + _("'{status}' is not a check status (legal: {legal}).").format(
+                        status=status, legal=legal
+                    )
+                )
     expect, rule = table.get("expect"), table.get("rule")
     if not isinstance(expect, str) or expect not in kb.articles:
-        problems.append(f"{where}: 'expect' must name an article of the knowledge base.")
+        problems.append(f"{where}: " + _("'expect' must name an article of the knowledge base."))
     if rule is not None:
         rules = {r.id: r for r in kb.rules}
         if not isinstance(rule, str) or rule not in rules:
-            problems.append(f"{where}: 'rule' must name a rule of the knowledge base.")
+            problems.append(f"{where}: " + _("'rule' must name a rule of the knowledge base."))
         elif isinstance(expect, str) and rules[rule].article != expect:
             problems.append(
-                f"{where}: the rule '{rule}' leads to '{rules[rule].article}', not '{expect}'."
+                f"{where}: "
+                + _("the rule '{rule}' leads to '{article}', not '{expect}'.").format(
+                    rule=rule, article=rules[rule].article, expect=expect
+                )
             )
     if len(problems) > before or answers is None or checks is None:
         return None
@@ -274,24 +299,32 @@ class _Given(Conversation):
         status = self.scenario.checks.get(step.check)
         if status is None:
             raise _NotGiven(
-                f"the consultation needs the check '{step.check}', and the scenario "
-                "gives no status for it (scenarios never measure: add it to 'checks')."
+                _(
+                    "the consultation needs the check '{check}', and the scenario gives no "
+                    "status for it (scenarios never measure: add it to 'checks')."
+                ).format(check=step.check)
             )
-        return CheckResult(step.check, Status(status), f"Given by the scenario: {status}.")
+        return CheckResult(
+            step.check, Status(status), _("Given by the scenario: {status}.").format(status=status)
+        )
 
     def unanswered(self, step: Ask) -> str:
         question = step.question.id
         if step.check:
             raise _NotGiven(
-                f"the consultation asks '{question}' for the check '{step.check}', and "
-                f"the scenario answers neither (give '{step.check}' in 'checks', or "
-                f"'{question}' in 'answers')."
+                _(
+                    "the consultation asks '{question}' for the check '{check}', and the "
+                    "scenario answers neither (give '{check}' in 'checks', or '{question}' "
+                    "in 'answers')."
+                ).format(question=question, check=step.check)
             )
         given = self.scenario.answers.items()
-        asked = ", ".join(f"{q} = {v}" for q, v in given) or "nothing"
+        asked = ", ".join(f"{q} = {v}" for q, v in given) or _("nothing")
         raise _NotGiven(
-            f"the consultation asks '{question}', which the scenario does not answer "
-            f"(it answers {asked})."
+            _(
+                "the consultation asks '{question}', which the scenario does not answer "
+                "(it answers {answered})."
+            ).format(question=question, answered=asked)
         )
 
 
