@@ -154,3 +154,39 @@ def test_listings_in_both_languages():
     english = run("questions").stdout
     assert "goal (choice): What are you trying to do?" in english and "I don't know" in english
     assert "Расширение квот ресурсов" in run("--lang", "ru", "articles").stdout
+
+
+def test_kb_check_names_every_text_missing_a_language(tmp_path):
+    from conftest import edited_kb
+
+    directory = edited_kb(
+        tmp_path,
+        "questions.toml",
+        'prompt = { en = "What are you trying to do?", ru = "Что вы хотите сделать?" }',
+        'prompt = "What are you trying to do?"',
+    )
+    path = directory / "questions.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            'help.ru = "Выберите, что вы пытались сделать, когда возникла проблема."\n', ""
+        ),
+        encoding="utf-8",
+    )
+    done = run("kb", "check", "--rules", str(directory))
+    assert done.returncode == 1
+    assert (
+        f"{path}: question 'goal': the field 'prompt' is in one language only; the "
+        "knowledge base declares 2: write it as { en = ..., ru = ... }."
+    ) in done.stderr
+    assert f"{path}: question 'goal': the field 'help' has no Russian (ru) text." in done.stderr
+    # Meanwhile a consultation in Russian shows the fallback's text, and goes on.
+    russian = run("--lang", "ru", "questions", "--rules", str(directory))
+    assert russian.returncode == 0 and "goal (choice): What are you trying to do?" in russian.stdout
+
+
+def test_the_authors_tools_speak_russian():
+    done = run("--lang", "ru", "kb", "test")
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("25 пройдено, 0 провалено.")
+    explained = run("--lang", "ru", "kb", "explain", "lost-2fa").stdout
+    assert "Сюда ведёт 1 путь." in explained and "По правилу «lost-second-factor»" in explained
