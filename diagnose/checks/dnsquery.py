@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import ipaddress
+import math
 import random
 import socket
 import time
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import dns.asyncresolver
 import dns.exception
+import dns.flags
 import dns.message
 import dns.name
 import dns.nameserver
@@ -43,8 +45,13 @@ if TYPE_CHECKING:
     # dns.asyncbackend imports Backend from here without re-exporting it
     import dns._asyncbackend
 
-#: Per-attempt timeout: a lost UDP packet is retried after this long, within the budget.
-ATTEMPT_TIMEOUT = 2.0
+#: The shortest per-attempt timeout: a lost UDP packet is retried, or the next server
+#: asked, after ``attempt_timeout()`` seconds, never sooner than this (unless the whole
+#: budget is shorter).
+MIN_ATTEMPT_TIMEOUT = 1.0
+#: At most this many DNS queries for one domain, whatever its records hold (2,000 MX
+#: targets, long SPF chains): a lookup past the cap is undetermined, not sent.
+MAX_QUERIES = 100
 #: RFC 9715 / DNS Flag Day 2020: advertise 1232 bytes so that large answers are
 #: truncated (TC bit) rather than fragmented, and repeated over TCP (RFC 7766).
 EDNS_PAYLOAD = 1232
@@ -155,7 +162,7 @@ class SharedUdpNameserver(dns.nameserver.Do53Nameserver):
         ignore_trailing: bool = False,
     ) -> dns.message.Message:
         if max_size or source or source_port:
-            return await super().async_query(
+            response = await super().async_query(
                 request,
                 timeout,
                 source,
@@ -165,31 +172,37 @@ class SharedUdpNameserver(dns.nameserver.Do53Nameserver):
                 one_rr_per_rrset,
                 ignore_trailing,
             )
+            if max_size and response.flags & dns.flags.TC:
+                # Truncated again over TCP (RFC 7766 §8 leaves no further retry): the
+                # records are incomplete, so the answer is unknown, never "no records".
+                # dnspython's resolver drops this server and asks the next one.
+                raise dns.message.Truncated()  # type: ignore[no-untyped-call]
+            return response
         channel = await self._channel()
         while request.id in channel.pending:
             request.id = random.randint(0, 65535)
-        waiter: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        channel.pending[request.id] = waiter
+        wire_request = request.to_wire()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        assert channel.transport is not None
+        channel.transport.sendto(wire_request)
         try:
-            assert channel.transport is not None
-            channel.transport.sendto(request.to_wire())
-            wire = await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            # dnspython's exception constructors are untyped (**kwargs)
-            raise dns.exception.Timeout(timeout=timeout) from None  # type: ignore[no-untyped-call]
+            while True:
+                # A datagram that carries our ID but is no answer to our question
+                # (garbage, another name, a late answer to an earlier query that had
+                # the same ID) is dropped, and the wait goes on: an off-path sender
+                # cannot end the lookup, and only a real answer or the timeout can.
+                waiter: asyncio.Future[bytes] = loop.create_future()
+                channel.pending[request.id] = waiter
+                try:
+                    wire = await asyncio.wait_for(waiter, max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    raise dns.exception.Timeout(timeout=timeout) from None  # type: ignore[no-untyped-call]
+                answer = _answer_to(request, wire, one_rr_per_rrset, ignore_trailing)
+                if answer is not None:
+                    return answer
         finally:
             channel.pending.pop(request.id, None)
-        response = dns.message.from_wire(
-            wire,
-            keyring=request.keyring,
-            request_mac=request.mac,
-            one_rr_per_rrset=one_rr_per_rrset,
-            ignore_trailing=ignore_trailing,
-            raise_on_truncation=True,
-        )
-        if not request.is_response(response):
-            raise dns.query.BadResponse()  # type: ignore[no-untyped-call]
-        return response
 
     def close(self) -> None:
         """Close the sockets of every loop (call when the batch is done)."""
@@ -200,11 +213,50 @@ class SharedUdpNameserver(dns.nameserver.Do53Nameserver):
         self._channels.clear()
 
 
+def _answer_to(
+    request: dns.message.QueryMessage, wire: bytes, one_rr_per_rrset: bool, ignore_trailing: bool
+) -> dns.message.Message | None:
+    """``wire`` parsed, when it answers ``request``; None for anything else. A truncated
+    answer raises ``dns.message.Truncated``: the resolver repeats the query over TCP."""
+    try:
+        response = dns.message.from_wire(
+            wire,
+            keyring=request.keyring,
+            request_mac=request.mac,
+            one_rr_per_rrset=one_rr_per_rrset,
+            ignore_trailing=ignore_trailing,
+            raise_on_truncation=True,
+        )
+    except dns.message.Truncated as truncated:
+        # Only a truncated answer to our own question counts as one.
+        partial = truncated.message()  # type: ignore[no-untyped-call]
+        if isinstance(partial, dns.message.Message) and request.is_response(partial):
+            raise
+        return None
+    except Exception:  # any malformed datagram is noise, not an answer
+        return None
+    return response if request.is_response(response) else None
+
+
 def close_resolver(resolver: dns.asyncresolver.Resolver) -> None:
     """Release the sockets a resolver from ``make_resolver`` holds."""
     for nameserver in resolver.nameservers:
         if isinstance(nameserver, SharedUdpNameserver):
             nameserver.close()
+
+
+def attempt_timeout(budget: float, servers: int) -> float:
+    """How long one query to one server may take, for a domain's whole ``budget``.
+
+    The budget is shared out so that every server gets an attempt and the first one a
+    second (a lost UDP packet is retried): ``budget / (servers + 1)``, never under
+    ``MIN_ATTEMPT_TIMEOUT`` nor over the budget. So it grows with the budget: with one
+    server and ``--timeout 12`` an attempt waits 6 s, and a server that answers in 3 s
+    is heard; with three servers and the default 5 s, a silent first server costs 1.25 s
+    before the second is asked.
+    """
+    share = budget / (max(1, servers) + 1)
+    return min(budget, max(MIN_ATTEMPT_TIMEOUT, share))
 
 
 def make_resolver(settings: DnsSettings) -> dns.asyncresolver.Resolver:
@@ -224,7 +276,9 @@ def make_resolver(settings: DnsSettings) -> dns.asyncresolver.Resolver:
             raise UsageError(
                 "The system has no DNS resolver configured; give one with --nameserver."
             ) from None
-    resolver.timeout = min(ATTEMPT_TIMEOUT, settings.timeout)
+    if not (math.isfinite(settings.timeout) and settings.timeout > 0):
+        raise UsageError(f"The DNS time budget must be a positive number, not {settings.timeout}.")
+    resolver.timeout = attempt_timeout(settings.timeout, len(resolver.nameservers))
     resolver.lifetime = settings.timeout
     resolver.use_edns(0, 0, EDNS_PAYLOAD)
     # A SERVFAIL from the only server is an answer ("undetermined"), not a reason to
@@ -294,22 +348,45 @@ def _no_nameservers_reason(error: dns.resolver.NoNameservers) -> str:
                 rcodes.add(rcode)
         if isinstance(detail, OSError):
             rcodes.add("unreachable")
+        if isinstance(detail, dns.message.Truncated):
+            rcodes.add("truncated")
+        if isinstance(detail, dns.message.ChainTooLong):
+            rcodes.add("chain")
     if rcodes == {"unreachable"}:
         return "The DNS server could not be reached."
+    if "chain" in rcodes:
+        return (
+            "The name is an alias in a CNAME chain that loops or is longer than "
+            f"{dns.message.MAX_CHAIN} links."
+        )
+    if "truncated" in rcodes:
+        return "The answer was truncated even over TCP, so its records are incomplete."
     if rcodes:
-        answer = " or ".join(sorted(rcodes - {"unreachable"}))
+        answer = " or ".join(sorted(rcodes - {"unreachable", "truncated", "chain"}))
         return f"The DNS server answered {answer}, so the answer is unknown."
     return "No DNS server gave a usable answer."
 
 
 class Budget:
-    """The time left for one domain's lookups (``DnsSettings.timeout`` in all)."""
+    """What one domain's lookups may still spend: time (``DnsSettings.timeout`` in all,
+    counted from when its first lookup starts) and queries (``MAX_QUERIES``)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, max_queries: int = MAX_QUERIES) -> None:
+        # NaN would make every comparison false and the deadline never come.
+        if not (math.isfinite(seconds) and seconds > 0):
+            seconds = 0.0
         self.deadline = time.monotonic() + seconds
+        self.queries_left = max_queries
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
+
+    def take_query(self) -> bool:
+        """Count one lookup against the cap; False when the cap is reached."""
+        if self.queries_left <= 0:
+            return False
+        self.queries_left -= 1
+        return True
 
 
 async def lookup(
@@ -319,11 +396,21 @@ async def lookup(
     left = budget.remaining()
     if left <= 0:
         return Lookup(name, rdtype, Outcome.UNDETERMINED, reason="The time budget ran out.")
+    if not budget.take_query():
+        return Lookup(
+            name,
+            rdtype,
+            Outcome.UNDETERMINED,
+            reason=f"The cap of {MAX_QUERIES} DNS queries for one domain was reached.",
+        )
     try:
         qname = dns.name.from_text(name)  # absolute: no search list is ever applied
-        answer = await resolver.resolve(
-            qname, rdtype, search=False, lifetime=left, raise_on_no_answer=False
-        )
+        # The resolver keeps its lifetime only between attempts (a back-off sleep may
+        # overrun it); the budget is a hard deadline.
+        async with asyncio.timeout(left):
+            answer = await resolver.resolve(
+                qname, rdtype, search=False, lifetime=left, raise_on_no_answer=False
+            )
     except Exception as error:  # classify() sorts facts from unknowns
         outcome, reason = classify(error)
         return Lookup(name, rdtype, outcome, reason=reason)

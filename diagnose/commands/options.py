@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import click
 from click.decorators import FC
 
 from diagnose.checks.settings import DnsSettings
+from diagnose.exceptions import UsageError
 
 rules_option = click.option(
     "--rules",
@@ -37,13 +39,48 @@ nameserver_option = click.option(
     help="DNS server to query (repeatable; IPv6 as [::1]:5353). Default: the system resolver.",
 )
 
+#: The largest --timeout accepted, in seconds (README: "Mail-domain checks").
+MAX_TIMEOUT = 600.0
+
+
+class TimeoutSeconds(click.ParamType[float, object]):
+    """``--timeout``: a finite number of seconds, above 0 and at most ``MAX_TIMEOUT``.
+
+    ``float()`` alone accepts ``nan`` and ``inf``: a NaN budget compares false with
+    every deadline, so each lookup waited forever. A bad value is diagnose's own
+    ``UsageError``, which the command line prints as one line (exit 2).
+    """
+
+    name = "seconds"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                raise UsageError(f"--timeout takes a number of seconds, not '{value}'.") from None
+        if not (math.isfinite(number) and 0 < number <= MAX_TIMEOUT):
+            raise UsageError(
+                f"--timeout must be a number of seconds above 0 and at most "
+                f"{MAX_TIMEOUT:g}, not '{value}'."
+            )
+        return number
+
+
 timeout_option = click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1, max=600),
+    type=TimeoutSeconds(),
     default=5.0,
     show_default=True,
     metavar="SECONDS",
-    help="Time budget for all of one domain's lookups (DNS, the MTA-STS policy, the SMTP probe).",
+    help=(
+        "Time budget for all of one domain's lookups (DNS, the MTA-STS policy, the SMTP "
+        f"probe); above 0, at most {MAX_TIMEOUT:g}."
+    ),
 )
 
 

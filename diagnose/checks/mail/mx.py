@@ -26,6 +26,21 @@ if TYPE_CHECKING:
     from diagnose.checks.dnsquery import Budget, Lookup
 
 
+#: The MX targets whose addresses are looked up, most preferred first (two queries
+#: each). A sender tries only a few of them anyway; the rest are reported as not
+#: checked (undetermined), so that 2,000 MX records cost 2 x 20 queries, not 4,000.
+MAX_TARGETS = 20
+#: Names listed in one message before "and N more".
+MAX_LISTED = 10
+
+
+def listed(items: list[str], separator: str = ", ") -> str:
+    """``items`` joined, at most ``MAX_LISTED`` of them, then how many more."""
+    shown = separator.join(items[:MAX_LISTED])
+    more = len(items) - MAX_LISTED
+    return f"{shown}{separator}and {more} more" if more > 0 else shown
+
+
 def is_public(address: str) -> bool:
     return ipaddress.ip_address(address).is_global
 
@@ -53,12 +68,12 @@ def judge_mx(
     if mx_l.outcome is Outcome.OK:
         records = mx_records(mx_l.records)
         null = [(pref, ex) for pref, ex in records if ex in ("", ".")]
-        listed = ", ".join(f"{pref} {ex or '.'}" for pref, ex in records)
+        shown = listed([f"{pref} {ex or '.'}" for pref, ex in records])
         checks.append(
             make_result(
                 "mx-present",
                 Status.PASS,
-                f"{name} has MX records: {listed}" + ("" if listed.endswith(".") else "."),
+                f"{name} has MX records: {shown}" + ("" if shown.endswith(".") else "."),
                 count=len(records),
             )
         )
@@ -166,9 +181,10 @@ async def check_targets(
         for pref, ex in targets
         if doubled_domain(ex, name)
     ]
+    hints = hints[:3]  # one typo is usually repeated on every line; three say enough
     hint_text = (" Hint: " + " ".join(hints)) if hints else ""
     if bad:
-        results.append(make_result("mx-target-syntax", Status.FAIL, " ".join(bad) + hint_text))
+        results.append(make_result("mx-target-syntax", Status.FAIL, listed(bad, " ") + hint_text))
     else:
         results.append(
             make_result(
@@ -178,7 +194,9 @@ async def check_targets(
                 **({"hints": hints} if hints else {}),
             )
         )
-    valid = sorted({ex for _, ex in targets if not problems[ex]})
+    # Most preferred first (``targets`` is sorted), each name once, at most MAX_TARGETS.
+    ordered = list(dict.fromkeys(ex for _, ex in targets if not problems[ex]))
+    valid, unchecked = ordered[:MAX_TARGETS], ordered[MAX_TARGETS:]
     lookups = await asyncio.gather(
         *(dnsquery.lookup(resolver, ex, rdtype, budget) for ex in valid for rdtype in ("A", "AAAA"))
     )
@@ -195,7 +213,7 @@ async def check_targets(
                 "mx-target-cname",
                 Status.WARN,
                 "An MX target is an alias (CNAME), which RFC 2181 §10.3 forbids: "
-                + ", ".join(aliases)
+                + listed(aliases)
                 + ".",
             )
         )
@@ -217,13 +235,20 @@ async def check_targets(
         elif not found:
             none.append(ex)
     none = sorted(set(none))
-    if unknown:
-        listed = "; ".join(f"{ex}: {reason}" for ex, reason in unknown)
-        results.append(
-            make_result(
-                "mx-target-resolves", Status.ERROR, f"Address lookup undetermined for {listed}"
-            )
+    if unknown or unchecked:
+        parts = (
+            [
+                f"Address lookup undetermined for {listed([f'{ex}: {why}' for ex, why in unknown], '; ')}"
+            ]
+            if unknown
+            else []
         )
+        if unchecked:
+            parts.append(
+                f"Only the {MAX_TARGETS} most preferred of {len(ordered)} MX targets were "
+                f"looked up; {listed(unchecked)} were not checked."
+            )
+        results.append(make_result("mx-target-resolves", Status.ERROR, " ".join(parts)))
     elif not none:
         results.append(
             make_result("mx-target-resolves", Status.PASS, "Every MX target has an address.")
@@ -233,7 +258,7 @@ async def check_targets(
             make_result(
                 "mx-target-resolves",
                 Status.FAIL,
-                f"No MX target has an address: {', '.join(none)}.{hint_text}",
+                f"No MX target has an address: {listed(none)}.{hint_text}",
             )
         )
     else:
@@ -241,7 +266,7 @@ async def check_targets(
             make_result(
                 "mx-target-resolves",
                 Status.WARN,
-                f"Some MX targets have no address: {', '.join(none)}.{hint_text}",
+                f"Some MX targets have no address: {listed(none)}.{hint_text}",
             )
         )
 
@@ -258,7 +283,7 @@ async def check_targets(
             make_result(
                 "mx-target-public",
                 Status.WARN,
-                "Some MX addresses are private, loopback or reserved: " + ", ".join(private) + ".",
+                "Some MX addresses are private, loopback or reserved: " + listed(private) + ".",
             )
         )
     else:
@@ -267,7 +292,7 @@ async def check_targets(
                 "mx-target-public",
                 Status.FAIL,
                 "Every MX address is private, loopback or reserved, so the internet cannot "
-                "reach them: " + ", ".join(private) + ".",
+                "reach them: " + listed(private) + ".",
             )
         )
     hosts = [MxHost(pref, ex, tuple(resolved.get(ex, ()))) for pref, ex in targets]
