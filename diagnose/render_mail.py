@@ -53,26 +53,43 @@ def render_text(report: Report, color: bool) -> str:
     def style(text: str, fg: str | None = None, bold: bool = False) -> str:
         return click.style(text, fg=fg, bold=bold) if color and (fg or bold) else text
 
+    # Everything below may hold text from DNS records (TXT, MX names) or from the
+    # input: terminal control characters are shown escaped, never sent raw.
     title: str = getattr(report, "email", None) or report.domain
     if report.input.strip() and report.input.strip() != title:
         title = f"{title} (given as {report.input.strip()!r})"
-    lines = [style(title, bold=True)]
+    lines = [style(printable(title), bold=True)]
     width = max(len(result.id) for result in report.checks)
     for result in report.checks:
         mark, fg = MARKS[result.status].tag, MARKS[result.status].colour
-        # Messages quote DNS records, HTTP and SMTP answers: escaped, never raw.
-        lines.append(f"  {style(mark, fg)}  {result.id:<{width}}  {printable(result.message)}")
+        # Messages quote DNS records, HTTP and SMTP answers: escaped, never raw, and
+        # kept on one line (a newline in a TXT record cannot forge a report line).
+        lines.append(
+            f"  {style(mark, fg)}  {result.id:<{width}}  {printable(one_line(result.message))}"
+        )
     for host in report.mx:
         addresses = ", ".join(host.addresses) if host.addresses else "no address"
         kind = "implicit MX" if host.implicit else f"MX {host.preference}"
         lines.append(f"  {kind} {printable(host.exchange)}: {addresses}")
     mark, fg = MARKS[report.status].tag, MARKS[report.status].colour
-    lines.append(f"  {style('Verdict:', fg, bold=True)} {printable(report.verdict)}")
+    lines.append(f"  {style('Verdict:', fg, bold=True)} {printable(one_line(report.verdict))}")
     return "\n".join(lines)
 
 
+def one_line(text: str) -> str:
+    """A message as one line: a newline from a TXT record cannot forge a report line."""
+    return text.replace("\n", "\\n")
+
+
+#: What ``json.dumps(ensure_ascii=False)`` leaves raw but a terminal (or a JavaScript
+#: reader) may act on: DEL, the C1 controls (U+009B is CSI) and the line separators.
+_JSON_RAW = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0), 0x2028, 0x2029)}
+
+
 def render_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), ensure_ascii=False)
+    """One JSON line; text from DNS is kept as data, every control character escaped
+    (``json`` escapes C0 itself; the rest is escaped here, still the same JSON)."""
+    return json.dumps(report.to_dict(), ensure_ascii=False).translate(_JSON_RAW)
 
 
 def read_lines(path: str) -> Iterator[str]:

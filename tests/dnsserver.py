@@ -8,7 +8,23 @@ make the hard cases reproducible:
 - ``timeout``: never answer; ``servfail``/``refused``: answer with that rcode;
 - ``truncate``: over UDP, answer with the TC bit and no records (the client must retry
   over TCP, RFC 7766), over TCP answer normally;
-- ``delay=SECONDS``: every answer waits that long (a slow link), per name or for all.
+- ``delay=SECONDS``: every answer waits that long (a slow link), per name or for all;
+- ``late=SECONDS``: the first query for a name and type is answered that late, every
+  later one (a retry) at once: the late answer reaches a client that moved on.
+
+Hostile modes, for what a broken or malicious server (or an off-path spoofer) sends:
+
+- ``wrongid``: the answer with another query ID; ``garbage``: random bytes behind the
+  query's own ID; ``othername``: a well-formed answer, right ID, for another name;
+- ``wrongid+answer``, ``garbage+answer``, ``othername+answer``: that decoy first, then
+  the real answer (a client must skip the decoy and keep waiting);
+- ``truncate-tcp``: the TC bit over UDP, and over TCP again (with only the first
+  record): the answer stays incomplete;
+- ``noerror-loop``: a CNAME loop in the zones is served as it is (NOERROR with the
+  looping chain) instead of SERVFAIL.
+
+Zone data covers the rest: long CNAME chains, thousands of MX records (over TCP),
+non-UTF-8 bytes and escape sequences in TXT.
 
 Faults come from the server's ``faults`` argument and from a file ``faults`` in the
 zones directory, one rule a line: ``NAME TYPE MODE`` where NAME is a name or
@@ -23,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import socket
 import struct
 import threading
@@ -40,14 +57,27 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
-FAULT_MODES = ("timeout", "servfail", "refused", "truncate")
+FAULT_MODES = (
+    "timeout",
+    "servfail",
+    "refused",
+    "truncate",
+    "truncate-tcp",
+    "wrongid",
+    "garbage",
+    "othername",
+    "wrongid+answer",
+    "garbage+answer",
+    "othername+answer",
+    "noerror-loop",
+)
 
 
 @dataclass(frozen=True)
 class Fault:
     name: str  # "name." or "*.name."
     rdtype: str  # "A", "TXT", ... or "*"
-    mode: str  # timeout | servfail | refused | truncate | delay=SECONDS
+    mode: str  # one of FAULT_MODES, delay=SECONDS or late=SECONDS
 
     def matches(self, qname: dns.name.Name, rdtype: str) -> bool:
         if self.rdtype != "*" and self.rdtype.upper() != rdtype:
@@ -100,8 +130,11 @@ class Zones:
         # An empty non-terminal (a name with only descendants) exists too (RFC 8020).
         return zone.get_node(qname) is not None or qname in self.names
 
-    def answer(self, qname: dns.name.Name, rdtype: int) -> tuple[int, list[dns.rrset.RRset]]:
-        """The rcode and answer section for a query, following CNAMEs in the zones."""
+    def answer(
+        self, qname: dns.name.Name, rdtype: int, loop_rcode: int = dns.rcode.SERVFAIL
+    ) -> tuple[int, list[dns.rrset.RRset]]:
+        """The rcode and answer section for a query, following CNAMEs in the zones; a
+        CNAME loop gets ``loop_rcode`` (with the chain as far as it went)."""
         records: list[dns.rrset.RRset] = []
         seen: set[dns.name.Name] = set()
         while qname not in seen:
@@ -126,7 +159,7 @@ class Zones:
             rrset.update(cname)
             records.append(rrset)
             qname = cname[0].target
-        return dns.rcode.SERVFAIL, records  # a CNAME loop
+        return loop_rcode, records  # a CNAME loop
 
 
 class DnsServer:
@@ -152,6 +185,7 @@ class DnsServer:
             parse_faults(file_faults.read_text().splitlines()) if file_faults.exists() else []
         )
         self.queries = 0
+        self._asked: set[tuple[dns.name.Name, str]] = set()  # for late=SECONDS
         self._cache: dict[tuple[bool, bytes], bytes] = {}
         self.tcp_queries = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -173,6 +207,10 @@ class DnsServer:
             if fault.matches(qname, rdtype):
                 if fault.mode.startswith("delay="):
                     delay = float(fault.mode.split("=", 1)[1])
+                elif fault.mode.startswith("late="):
+                    if (qname, rdtype) not in self._asked:
+                        self._asked.add((qname, rdtype))
+                        delay = float(fault.mode.split("=", 1)[1])
                 elif mode is None:
                     mode = fault.mode
         return mode, delay
@@ -194,53 +232,98 @@ class DnsServer:
             self.tcp_queries += 1
         return wire[:2] + body
 
-    async def respond(self, wire: bytes, over_tcp: bool) -> bytes | None:
+    async def respond(self, wire: bytes, over_tcp: bool) -> list[bytes]:
+        """The messages to send back, in order (none: never answer)."""
         hit = self.cached(wire, over_tcp)
         if hit is not None:
             if self.delay > 0:
                 await asyncio.sleep(self.delay)
-            return hit
-        answer = await self._respond(wire, over_tcp)
-        if answer is not None and self.fault is None and not self.faults:
-            self._cache[(over_tcp, wire[2:])] = answer[2:]
-        return answer
+            return [hit]
+        answers = await self._respond(wire, over_tcp)
+        if len(answers) == 1 and self.fault is None and not self.faults:
+            self._cache[(over_tcp, wire[2:])] = answers[0][2:]
+        return answers
 
-    async def _respond(self, wire: bytes, over_tcp: bool) -> bytes | None:
+    async def _respond(self, wire: bytes, over_tcp: bool) -> list[bytes]:
         self.queries += 1
         if over_tcp:
             self.tcp_queries += 1
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
-            return None
+            return []
         if not query.question:
-            return None
+            return []
         question = query.question[0]
         rdtype_text = dns.rdatatype.to_text(question.rdtype)
         mode, delay = self._fault_for(question.name, rdtype_text)
         if delay > 0:
             await asyncio.sleep(delay)
         if mode == "timeout":
-            return None
+            return []
+        decoy, _, then = (mode or "").partition("+")
+        if decoy in ("wrongid", "garbage", "othername"):
+            bad = self._decoy(decoy, query)
+            return [bad, self._answer(query, None, over_tcp)] if then == "answer" else [bad]
+        return [self._answer(query, mode, over_tcp)]
+
+    def _answer(self, query: dns.message.Message, mode: str | None, over_tcp: bool) -> bytes:
+        question = query.question[0]
         response = dns.message.make_response(query)
         response.flags |= dns.flags.RA
         if mode in ("servfail", "refused"):
             response.set_rcode(dns.rcode.SERVFAIL if mode == "servfail" else dns.rcode.REFUSED)
             return response.to_wire(max_size=65535)
-        rcode, answer = self.zones.answer(question.name, question.rdtype)
+        loop_rcode = dns.rcode.NOERROR if mode == "noerror-loop" else dns.rcode.SERVFAIL
+        rcode, answer = self.zones.answer(question.name, question.rdtype, loop_rcode)
         response.set_rcode(rcode)
         if rcode != dns.rcode.REFUSED:
             response.flags |= dns.flags.AA
         response.answer = answer
+        if mode == "truncate-tcp":
+            if not over_tcp:
+                return self._truncated(response)
+            # Truncated again: the TC bit, and only the first record of the answer.
+            for rrset in response.answer[:1]:
+                first = rrset[0]
+                rrset.clear()
+                rrset.add(first)
+            response.answer = response.answer[:1]
+            response.flags |= dns.flags.TC
+            return response.to_wire(max_size=65535)
         if over_tcp:
             return response.to_wire(max_size=65535)
         limit = max(512, query.payload) if query.edns >= 0 else 512
-        if mode == "truncate":
+        if mode in ("truncate", "truncate-tcp"):
             return self._truncated(response)
         try:
             return response.to_wire(max_size=limit)
         except dns.exception.TooBig:
             return self._truncated(response)
+
+    def _decoy(self, kind: str, query: dns.message.Message) -> bytes:
+        """What a hostile server or an off-path spoofer sends instead of the answer."""
+        real = self._answer(query, None, over_tcp=True)
+        if kind == "wrongid":
+            return struct.pack("!H", query.id ^ 0x5A5A) + real[2:]
+        if kind == "garbage":
+            # Behind the right ID, so it reaches the query's waiter: bytes that do not
+            # parse as DNS (a header claiming records that are not there).
+            return (
+                struct.pack("!H", query.id)
+                + bytes.fromhex("8180 0001 0005 0000 0000")
+                + os.urandom(7)
+            )
+        # othername: a complete, well-formed answer with the right ID, for another name
+        other = dns.message.make_query(
+            dns.name.Name((b"spoofed", *query.question[0].name.labels)),
+            query.question[0].rdtype,
+        )
+        other.id = query.id
+        fake = dns.message.make_response(other)
+        rrset = dns.rrset.from_text(other.question[0].name, 300, "IN", "A", "192.0.2.66")
+        fake.answer = [rrset] if query.question[0].rdtype == dns.rdatatype.A else []
+        return fake.to_wire(max_size=65535)
 
     @staticmethod
     def _truncated(response: dns.message.Message) -> bytes:
@@ -272,20 +355,21 @@ class DnsServer:
                 task.add_done_callback(self.pending.discard)
 
             async def reply(self, data: bytes, addr: tuple) -> None:
-                wire = await server.respond(data, over_tcp=False)
-                if wire is not None and not self.transport.is_closing():
-                    self.transport.sendto(wire, addr)
+                for number, wire in enumerate(await server.respond(data, over_tcp=False)):
+                    if number:
+                        await asyncio.sleep(0.05)  # the decoy first, the answer after
+                    if not self.transport.is_closing():
+                        self.transport.sendto(wire, addr)
 
         async def tcp_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
                 while True:
                     header = await reader.readexactly(2)
                     data = await reader.readexactly(struct.unpack("!H", header)[0])
-                    wire = await server.respond(data, over_tcp=True)
-                    if wire is None:
-                        continue  # "timeout": keep the connection, never answer
-                    writer.write(struct.pack("!H", len(wire)) + wire)
-                    await writer.drain()
+                    # "timeout": no message; the connection stays open, never answered
+                    for wire in await server.respond(data, over_tcp=True):
+                        writer.write(struct.pack("!H", len(wire)) + wire)
+                        await writer.drain()
             except (asyncio.IncompleteReadError, ConnectionError):
                 pass
             finally:
