@@ -91,7 +91,7 @@ async def _check_domain(
         return asyncio.ensure_future(dnsquery.lookup(resolver, qname, rdtype, budget))
 
     mx_t, txt_t, dmarc_t = start(name, "MX"), start(name, "TXT"), start(f"_dmarc.{name}", "TXT")
-    spf_t = asyncio.ensure_future(check_spf(resolver, name, txt_t, budget))
+    spf_t = asyncio.ensure_future(check_spf(resolver, name, txt_t, budget, mx_t))
     extras = Extras(resolver, name, budget, options, start)  # MTA-STS, TLS-RPT, DKIM: round 1
     mx_l = await mx_t
     Outcome = dnsquery.Outcome
