@@ -11,9 +11,10 @@ knowledge base's rules name (``diagnose.checks.registry``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from diagnose.checks.mail.extras import MailOptions
 from diagnose.checks.mail.report import DomainReport
@@ -50,45 +51,129 @@ async def ordered_map(
 ) -> AsyncIterator[T]:
     """``func`` over ``items``, at most ``concurrency`` at a time, yielding in input order.
 
-    ``items`` is consumed lazily and the window of started-but-unreported items is
-    bounded, so memory stays flat for any input length. A slow item at the head holds
-    back only the output, not the other lookups (the window is larger than the
-    concurrency).
+    ``items`` is read on a thread of its own (``_Feed``), so a slow source (a pipe,
+    a terminal) never stops the event loop: lookups already started go on, a domain's
+    time budget starts when its lookups start (not when it was read), and each result
+    is yielded as soon as it and those before it are known, while the next input is
+    still awaited. The window of started-but-unreported items is bounded, so memory
+    stays flat for any input length; a slow item at the head holds back only the
+    output, not the other lookups (the window is larger than the concurrency).
     """
     concurrency = max(1, concurrency)
     gate = asyncio.Semaphore(concurrency)
-    window: deque[asyncio.Task[T]] = deque()
     limit = concurrency * 4 + 16
+    window: deque[asyncio.Task[T]] = deque()
+    feed = _Feed(items, asyncio.get_running_loop(), limit)
 
     async def one(item: str) -> T:
         async with gate:
             return await func(item)
 
+    next_item: asyncio.Task[tuple[str, object]] | None = asyncio.ensure_future(feed.get())
     try:
-        for item in items:
-            window.append(asyncio.ensure_future(one(item)))
-            while window and (len(window) >= limit or window[0].done()):
-                yield await window.popleft()
-            await asyncio.sleep(0)  # let the new task start before reading more input
-        while window:
-            yield await window.popleft()
+        while next_item is not None or window:
+            while window and window[0].done():
+                yield window.popleft().result()
+            if next_item is None or len(window) >= limit:
+                if window:
+                    yield await window.popleft()
+                continue
+            waiting: set[asyncio.Future[Any]] = {next_item}
+            if window:
+                waiting.add(window[0])
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if not next_item.done():
+                continue
+            kind, value = next_item.result()
+            if kind == "end":
+                next_item = None
+            elif kind == "error":
+                assert isinstance(value, BaseException)
+                raise value
+            else:
+                assert isinstance(value, str)
+                window.append(asyncio.ensure_future(one(value)))
+                next_item = asyncio.ensure_future(feed.get())
     finally:
-        for task in window:
+        feed.close()
+        pending = [*window, *([next_item] if next_item is not None else [])]
+        for task in pending:
             task.cancel()
-        if window:
-            await asyncio.gather(*window, return_exceptions=True)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+class _Feed:
+    """``items`` read on a daemon thread, at most ``ahead`` items before they are taken.
+
+    A daemon thread, because a read from a terminal or a pipe cannot be interrupted:
+    when the batch ends early (Ctrl-C, an error), the process exits without waiting for
+    the next line. What the iterator raises (an unreadable file) is raised by ``get``.
+    """
+
+    def __init__(self, items: Iterable[str], loop: asyncio.AbstractEventLoop, ahead: int) -> None:
+        import threading
+
+        self._loop = loop
+        self._queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+        self._slots = threading.Semaphore(ahead)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(
+            target=self._read, args=(iter(items),), name="diagnose-input", daemon=True
+        )
+        self._thread.start()
+
+    def _put(self, kind: str, value: object) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, (kind, value))
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            self._closed.set()
+
+    def _read(self, items: Iterator[str]) -> None:
+        try:
+            for item in items:
+                self._slots.acquire()
+                if self._closed.is_set():
+                    return
+                self._put("item", item)
+        except BaseException as error:  # handed to the event loop's side, raised there
+            self._put("error", error)
+        else:
+            self._put("end", None)
+
+    async def get(self) -> tuple[str, object]:
+        """The next ("item", text), ("end", None) or ("error", exception)."""
+        entry = await self._queue.get()
+        if entry[0] == "item":
+            self._slots.release()
+        return entry
+
+    def close(self) -> None:
+        self._closed.set()
+        self._slots.release()  # a reader waiting for a slot sees the close and ends
 
 
 def drive(reports: AsyncIterator[T]) -> Iterator[T]:
-    """Iterate an async generator from synchronous code, on a private event loop."""
+    """Iterate an async generator from synchronous code, on a private event loop.
+
+    When the loop is interrupted (Ctrl-C arrives while it waits), the step under way
+    is cancelled first, so that the generator's own clean-up runs (its lookups are
+    cancelled, its sockets closed) and nothing is left pending.
+    """
     loop = asyncio.new_event_loop()
+    step: asyncio.Future[T] | None = None
     try:
         while True:
+            step = asyncio.ensure_future(reports.__anext__(), loop=loop)
             try:
-                yield loop.run_until_complete(reports.__anext__())
+                yield loop.run_until_complete(step)
             except StopAsyncIteration:
                 break
     finally:
+        if step is not None and not step.done():
+            step.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                loop.run_until_complete(step)
         aclose = getattr(reports, "aclose", None)
         if aclose is not None:
             loop.run_until_complete(aclose())
