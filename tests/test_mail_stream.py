@@ -14,6 +14,11 @@ import time
 DIAGNOSE = shutil.which("diagnose") or os.path.join(os.path.dirname(sys.executable), "diagnose")
 
 
+def command(server) -> list[str]:
+    options = ["--timeout", "1", "--format", "json", "--from-file", "-"]
+    return [DIAGNOSE, "mail", "--nameserver", server.address, *options]
+
+
 def read_line(process: subprocess.Popen[str], seconds: float) -> str | None:
     """One line of the child's stdout, or None when none comes within ``seconds``."""
     assert process.stdout is not None
@@ -26,8 +31,7 @@ def read_line(process: subprocess.Popen[str], seconds: float) -> str | None:
 
 def test_each_result_is_printed_before_stdin_is_closed(dns_server):
     process = subprocess.Popen(
-        [DIAGNOSE, "mail", "--nameserver", dns_server.address, "--timeout", "1"]
-        + ["--format", "json", "--from-file", "-"],
+        command(dns_server),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -61,8 +65,7 @@ def test_a_slow_domain_does_not_hold_back_reading_and_order_is_kept(dns_server):
     # mxtimeout.lab never answers: its line comes after its budget, the next right after.
     started = time.monotonic()
     process = subprocess.run(
-        [DIAGNOSE, "mail", "--nameserver", dns_server.address, "--timeout", "1"]
-        + ["--format", "json", "--from-file", "-"],
+        command(dns_server),
         input="mxtimeout.lab\ngood.lab\n",
         capture_output=True,
         text=True,
