@@ -568,7 +568,8 @@ async def check_spf(
         return make_result(
             "spf",
             Status.FAIL,
-            f"The SPF record of {name} ends in +all: anyone may send as it.",
+            f"The SPF record of {name} passes every sender (+all, in the record or in an "
+            "include): anyone may send as it.",
             **details,
         )
     if qualifier is None:
