@@ -553,7 +553,9 @@ async def check_spf(
         return make_result(
             "spf", Status.FAIL, f"The SPF record of {name} is invalid: {top.error}", record=top.text
         )
-    seeds: dict[tuple[str, str], Awaitable[Lookup]] = {(name, "TXT"): _done(txt_l)}
+    answered: asyncio.Future[Lookup] = asyncio.get_running_loop().create_future()
+    answered.set_result(txt_l)
+    seeds: dict[tuple[str, str], Awaitable[Lookup]] = {(name, "TXT"): answered}
     if mx_future is not None:
         seeds[(name, "MX")] = mx_future
     walk = _Walk(resolver, budget, name, seeds)
@@ -589,7 +591,3 @@ async def check_spf(
     return make_result(
         "spf", Status.PASS, f"{name} has one valid SPF record ending in {qualifier}all.", **details
     )
-
-
-async def _done(lookup: Lookup) -> Lookup:
-    return lookup
