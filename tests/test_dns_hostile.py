@@ -289,3 +289,28 @@ def test_several_nameservers_all_failing_is_undetermined(cli):
         )
         assert result.exit_code == 3
         assert statuses(result)["mx-present"] == "error"
+
+
+def test_lookups_past_the_query_cap_are_undetermined_and_never_sent(hostile):
+    import asyncio
+
+    from diagnose.checks import dnsquery
+    from diagnose.checks.settings import DnsSettings
+
+    async def two_lookups() -> list[dnsquery.Lookup]:
+        resolver = dnsquery.make_resolver(DnsSettings(((hostile.host, hostile.port),), 2.0))
+        budget = dnsquery.Budget(2.0, max_queries=1)
+        try:
+            return [
+                await dnsquery.lookup(resolver, "good.hostile", "MX", budget),
+                await dnsquery.lookup(resolver, "good.hostile", "TXT", budget),
+            ]
+        finally:
+            dnsquery.close_resolver(resolver)
+
+    before = hostile.queries
+    first, second = asyncio.run(two_lookups())
+    assert first.outcome is dnsquery.Outcome.OK
+    assert second.outcome is dnsquery.Outcome.UNDETERMINED
+    assert "cap of 1 DNS queries" in second.reason
+    assert hostile.queries - before == 1

@@ -376,6 +376,7 @@ class Budget:
         if not (math.isfinite(seconds) and seconds > 0):
             seconds = 0.0
         self.deadline = time.monotonic() + seconds
+        self.max_queries = max_queries
         self.queries_left = max_queries
 
     def remaining(self) -> float:
@@ -401,7 +402,7 @@ async def lookup(
             name,
             rdtype,
             Outcome.UNDETERMINED,
-            reason=f"The cap of {MAX_QUERIES} DNS queries for one domain was reached.",
+            reason=f"The cap of {budget.max_queries} DNS queries for one domain was reached.",
         )
     try:
         qname = dns.name.from_text(name)  # absolute: no search list is ever applied
