@@ -116,10 +116,19 @@ def statuses(result) -> dict[str, str]:
     return {item["id"]: item["status"] for item in json.loads(line)["checks"]}
 
 
+#: What a good domain passes (DKIM and the SMTP probe are "skip" unless asked for).
+PASSING = ("domain-exists", "mx-present", "mx-target-resolves", "spf", "dmarc")
+
+
+def passes(result) -> bool:
+    found = statuses(result)
+    return set(found.values()) <= {"pass", "skip"} and all(found[c] == "pass" for c in PASSING)
+
+
 def test_the_hostile_zone_itself_is_fine(cli, hostile):
     result, _ = check(cli, hostile, "--format", "json", "good.hostile")
     assert result.exit_code == 0, result.stdout
-    assert set(statuses(result).values()) == {"pass"}
+    assert passes(result), result.stdout
 
 
 @pytest.mark.parametrize("decoy", DECOYS)
@@ -138,7 +147,7 @@ def test_a_server_sending_only_decoys_is_undetermined_within_the_budget(cli, hos
 def test_a_decoy_before_the_real_answer_is_skipped(cli, hostile, decoy):
     result, _ = check(cli, hostile, "--format", "json", f"{decoy}-then-answer.hostile")
     assert result.exit_code == 0, result.stdout
-    assert set(statuses(result).values()) == {"pass"}
+    assert passes(result), result.stdout
 
 
 def test_txt_truncated_again_over_tcp_is_undetermined_not_missing(cli, hostile):
@@ -218,7 +227,7 @@ def test_two_thousand_silent_mx_targets_stay_within_the_budget(cli, hostile):
 def test_a_server_answering_in_3_seconds_is_heard_with_a_12_second_budget(cli, hostile):
     result, elapsed = check(cli, hostile, "--format", "json", "slow.hostile", timeout="12")
     assert result.exit_code == 0, result.stdout
-    assert set(statuses(result).values()) == {"pass"}
+    assert passes(result), result.stdout
     assert 3 <= elapsed < 12
 
 
@@ -234,7 +243,7 @@ def test_a_late_first_answer_is_retried_within_the_budget(cli, hostile):
     # after 4 s, the retry is answered at once, and the late answer is then dropped.
     result, elapsed = check(cli, hostile, "--format", "json", "late.hostile", timeout="5")
     assert result.exit_code == 0, result.stdout
-    assert set(statuses(result).values()) == {"pass"}
+    assert passes(result), result.stdout
     assert 2.5 <= elapsed < 5
 
 
@@ -271,7 +280,7 @@ def test_several_nameservers_the_next_is_asked_within_the_budget(cli, tmp_path, 
         result = cli("mail", *args, "--timeout", "5", "--format", "json", "good.lab")
         elapsed = time.monotonic() - started
         assert result.exit_code == 0, result.stdout
-        assert set(statuses(result).values()) == {"pass"}
+        assert passes(result), result.stdout
         assert elapsed < 5
         assert silent.queries and servfail.queries and refused.queries
 
