@@ -77,3 +77,32 @@ def test_a_slow_domain_does_not_hold_back_reading_and_order_is_kept(dns_server):
     assert [r["status"] for r in reports] == ["error", "pass"]
     assert process.returncode == 3
     assert elapsed < 4
+
+
+def test_ctrl_c_while_waiting_for_input_exits_130_without_a_traceback(dns_server):
+    import signal
+
+    process = subprocess.Popen(
+        command(dns_server),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
+    assert process.stdin is not None and process.stderr is not None
+    try:
+        # one domain answered, one never answered (still in flight), stdin still open
+        process.stdin.write("good.lab\nmxtimeout.lab\n")
+        process.stdin.flush()
+        assert read_line(process, 5), "no result before the interrupt"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 130
+        err = process.stderr.read()
+        assert "Traceback" not in err
+        assert "Task was destroyed" not in err
+        assert err.strip() == "diagnose: interrupted."
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -170,15 +170,32 @@ def drive(reports: AsyncIterator[T]) -> Iterator[T]:
             except StopAsyncIteration:
                 break
     finally:
-        if step is not None and not step.done():
-            step.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                loop.run_until_complete(step)
-        aclose = getattr(reports, "aclose", None)
-        if aclose is not None:
-            loop.run_until_complete(aclose())
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
+        try:
+            if step is not None and not step.done():
+                step.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    loop.run_until_complete(step)
+            aclose = getattr(reports, "aclose", None)
+            if aclose is not None:
+                # "already running" when an interrupt left the generator mid-step; the
+                # tasks' cancellation below then ends it.
+                with contextlib.suppress(RuntimeError):
+                    loop.run_until_complete(aclose())
+        finally:
+            _cancel_all(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel whatever is still running on ``loop`` (as ``asyncio.run`` does) and let
+    it finish: an interrupt can leave lookups and checks half-way, and a task left
+    pending when the loop closes is a warning on stderr."""
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
 
 async def check_domains_async(
