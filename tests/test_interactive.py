@@ -645,6 +645,23 @@ def test_live_check_says_what_it_checks_and_spins_when_slow(terminal):
         assert finish(child) == 1
 
 
+def test_letters_missing_with_broken_spf_does_not_blame_spf(terminal, dns_server):
+    # spfplus.lab receives mail (good MX); its SPF "+all" concerns mail sent from it.
+    child = terminal("run", "--nameserver", dns_server.address, "--timeout", "5")
+    ask(child, "contact-support")
+    ask(child, "letters-missing")
+    ask(child, "ann@spfplus.lab", expect="At which email address")
+    child.expect_exact("! spfplus.lab can receive mail. Note: mail sent from your domain")
+    child.expect_exact("Your mail domain looks able to receive mail")
+    child.expect_exact("Did this solve it?")
+    ask(child, "yes")
+    ask(child, "")
+    assert finish(child) == 0
+    text = transcript(child)
+    assert "cannot receive mail" not in text
+    assert "+all" in text
+
+
 @pytest.mark.parametrize("how", ["ctrl-c", "SIGTERM", "SIGHUP"])
 def test_stopping_during_a_live_check_saves_and_restores_the_cursor(terminal, how):
     import signal

@@ -138,6 +138,41 @@ def test_every_status_of_every_check_is_reached(all_reports):
     assert not missing
 
 
+GROUPS = {
+    **dict.fromkeys(CHECK_IDS, "receiving"),
+    "spf": "sending",
+    "dmarc": "sending",
+    "dkim": "sending",
+}
+
+
+def test_every_check_names_its_group(all_reports):
+    _, _, reports = all_reports
+    for report in reports:
+        assert {c["id"]: c["group"] for c in report["checks"]} == GROUPS
+
+
+def test_the_json_of_a_check_only_gains_its_group(cli, dns_server):
+    _, [report] = mail_json(cli, dns_server, "good.lab")
+    mx_present = report["checks"][2]
+    assert mx_present == {
+        "id": "mx-present",
+        "status": "pass",
+        "message": "good.lab has MX records: 10 mx1.good.lab, 20 mx2.good.lab.",
+        "group": "receiving",
+        "count": 2,
+    }
+
+
+def test_diagnose_mail_still_fails_a_domain_for_a_sending_problem(cli, dns_server):
+    # `diagnose mail` is the self-check of the whole mail set-up: a broken SPF fails
+    # the domain (exit 1), and the verdict says that mail still arrives.
+    result, [report] = mail_json(cli, dns_server, "spfplus.lab")
+    assert result.exit_code == 1
+    assert report["status"] == "fail"
+    assert report["verdict"].startswith("spfplus.lab can receive mail, but:")
+
+
 def test_batch_keeps_input_order_and_exit_code_1(all_reports):
     exit_code, _, reports = all_reports
     assert [r["input"] for r in reports] == list(STATUS_CASES)
@@ -298,6 +333,7 @@ def test_email_command(cli, dns_server):
     assert report["domain"] == "xn--80a1acny.xn--p1ai"
     assert report["status"] == "pass"
     assert report["checks"][0]["id"] == "email-syntax"
+    assert report["checks"][0]["group"] == "receiving"
     assert {c["id"] for c in report["checks"]} >= set(CHECK_IDS)
     assert result.exit_code == 0
 

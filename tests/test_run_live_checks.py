@@ -121,3 +121,45 @@ def test_text_output_shows_checks_and_their_subchecks(cli, dns_server):
     assert result.exit_code == 1
     assert "✗ fail mail-domain:" in result.stdout
     assert "null-mx:" in result.stdout
+
+
+def test_broken_spf_with_good_mx_is_a_note_never_the_cause(cli, dns_server):
+    # spfplus.lab: good MX, SPF "+all" (a sending problem). Letters *to* the domain
+    # arrive; SPF only decides whether mail *from* it is accepted.
+    result = run_letters(cli, dns_server, "ann@spfplus.lab")
+    assert result.exit_code == 0, result.stdout
+    data = result.json()
+    assert data["rule"] == "letters-to-healthy-domain"
+    mail = data["checks"][1]
+    assert (mail["status"], mail["receiving"], mail["sending"]) == ("warn", "pass", "fail")
+    steps = " ".join(data["steps"])
+    assert "cannot receive mail" not in steps
+    assert data["steps"][0].startswith("Your mail domain looks able to receive mail:")
+    assert "Note: mail sent from your domain (spfplus.lab) may be rejected:" in data["steps"][0]
+    assert "+all" in data["steps"][0]
+    sub = {c["id"]: (c["status"], c["group"]) for c in mail["checks"]}
+    assert sub["spf"] == ("fail", "sending")
+    assert sub["mx-present"] == ("pass", "receiving")
+
+
+def test_undetermined_sending_check_leaves_the_consultation_determined(cli, dns_server):
+    # dmarcerr.lab: every receiving check concludes; the _dmarc lookup SERVFAILs.
+    result = run_letters(cli, dns_server, "ann@dmarcerr.lab")
+    assert result.exit_code == 0, result.stdout
+    data = result.json()
+    assert data["rule"] == "letters-to-healthy-domain"
+    mail = data["checks"][1]
+    assert (mail["receiving"], mail["sending"]) == ("pass", "error")
+    assert "could not be fully checked" in data["steps"][0]
+
+
+def test_receiving_failure_still_blames_the_mx_not_spf(cli, dns_server):
+    # nullmixed.lab: a malformed null MX (receiving) and no SPF or DMARC (sending).
+    result = run_letters(cli, dns_server, "ann@nullmixed.lab")
+    assert result.exit_code == 1
+    data = result.json()
+    assert data["rule"] == "letters-to-broken-domain"
+    first = data["steps"][0]
+    assert first.startswith("Your mail domain cannot receive mail as it is set up:")
+    assert "null MX" in first
+    assert first.index("null MX") < first.index("Note: mail sent from your domain")

@@ -73,7 +73,12 @@ def check_syntax(address: str) -> Syntax:
         if not reason.endswith("."):
             reason += "."
         return Syntax(
-            CheckResult("email-syntax", Status.FAIL, f"'{address.strip()}' is not valid: {reason}"),
+            CheckResult(
+                "email-syntax",
+                Status.FAIL,
+                f"'{address.strip()}' is not valid: {reason}",
+                {"group": "receiving"},  # GROUPS in diagnose.checks.mail.report
+            ),
             address.strip(),
             None,
         )
@@ -82,7 +87,7 @@ def check_syntax(address: str) -> Syntax:
             "email-syntax",
             Status.PASS,
             f"{valid.normalized} is a valid email address.",
-            {"email": valid.normalized},
+            {"group": "receiving", "email": valid.normalized},
         ),
         valid.normalized,
         valid.ascii_domain,

@@ -17,8 +17,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import Any, TypeVar
 
 from diagnose.checks.mail.extras import MailOptions
-from diagnose.checks.mail.report import DomainReport
+from diagnose.checks.mail.report import RECEIVING, SENDING, DomainReport
 from diagnose.checks.mail.rounds import check_domain_async
+from diagnose.checks.mail.verdict import group_status, receiving_verdict
 from diagnose.checks.results import CheckResult
 from diagnose.checks.settings import DnsSettings
 
@@ -230,21 +231,33 @@ def check_domains(
 
 
 class MailDomainCheck:
-    """Live check ``mail-domain``: can the domain (or an address's domain) receive mail?"""
+    """Live check ``mail-domain``: can the domain (or an address's domain) receive mail?
+
+    Its status is the receiving group's alone (``receiving_verdict``): the rules that
+    say "your domain cannot receive mail" or "could not be checked" see only what
+    decides whether mail arrives. SPF and DMARC findings are a note in the message
+    (and make a pass a warn); every sub-check is still listed under ``checks``.
+    """
 
     id = "mail-domain"
     input_types = frozenset({"domain", "email"})
-    description = "Checks whether a domain can receive mail (MX, addresses, SPF, DMARC)."
+    description = (
+        "Checks whether a domain can receive mail (MX and its hosts); "
+        "SPF and DMARC findings are a note."
+    )
 
     def run(self, value: str, dns: DnsSettings) -> CheckResult:
         domain = value.rsplit("@", 1)[1] if "@" in value else value
         report = check_domain(domain, dns)
+        status, message = receiving_verdict(report.domain, report.checks)
         return CheckResult(
             "mail-domain",
-            report.status,
-            report.verdict,
+            status,
+            message,
             {
                 "domain": report.domain,
+                "receiving": str(group_status(report.checks, RECEIVING)),
+                "sending": str(group_status(report.checks, SENDING)),
                 "checks": [result.to_dict() for result in report.checks],
                 "mx": [host.to_dict() for host in report.mx],
             },

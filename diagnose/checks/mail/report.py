@@ -32,10 +32,44 @@ CHECK_IDS = (
     "dkim",
     "smtp",
 )
+#: The group of every check id, the ones other modules add included. ``receiving``: the
+#: check decides whether mail can reach the domain (its existence, MX, null MX of RFC
+#: 7505, implicit MX of RFC 5321 §5.1, the MX targets; MTA-STS of RFC 8461 and TLS-RPT
+#: of RFC 8460 also concern mail on its way in). ``sending``: the check governs mail
+#: sent *from* the domain (SPF, RFC 7208; DMARC, RFC 9989; DKIM, RFC 6376), which
+#: receivers may reject or quarantine, but never whether the domain receives mail.
+#: Every result carries its group in its JSON (``"group": "receiving"``).
+GROUPS: dict[str, str] = {
+    "domain-syntax": "receiving",
+    "domain-exists": "receiving",
+    "mx-present": "receiving",
+    "null-mx": "receiving",
+    "mx-target-syntax": "receiving",
+    "mx-target-cname": "receiving",
+    "mx-target-resolves": "receiving",
+    "mx-target-public": "receiving",
+    "mta-sts": "receiving",
+    "tls-rpt": "receiving",
+    "smtp": "receiving",
+    "spf": "sending",
+    "dmarc": "sending",
+    "dkim": "sending",
+    # the address's own syntax (``diagnose email``): a bad address receives nothing
+    "email-syntax": "receiving",
+}
+RECEIVING = "receiving"
+SENDING = "sending"
 #: Checks that decide whether mail can arrive at all (SPF, DMARC and DKIM do not).
-RECEIVING_IDS = (*CHECK_IDS[:8], "mta-sts", "tls-rpt", "smtp")
+RECEIVING_IDS = tuple(cid for cid in CHECK_IDS if GROUPS[cid] == RECEIVING)
+#: Checks of mail sent from the domain: findings here never mean "cannot receive mail".
+SENDING_IDS = tuple(cid for cid in CHECK_IDS if GROUPS[cid] == SENDING)
 #: The checks of the MX targets (round 2), judged only when the domain has MX records.
-TARGET_IDS = CHECK_IDS[4:8]
+TARGET_IDS = ("mx-target-syntax", "mx-target-cname", "mx-target-resolves", "mx-target-public")
+
+
+def group_of(check_id: str) -> str:
+    """``receiving`` or ``sending``; an id missing from ``GROUPS`` is a bug (KeyError)."""
+    return GROUPS[check_id]
 
 
 class MxHostDict(TypedDict):
@@ -105,8 +139,8 @@ class DomainReport:
 
 
 def make_result(check_id: str, status: Status, message: str, **details: object) -> CheckResult:
-    """One check's result; ``details`` become its extra JSON fields."""
-    return CheckResult(check_id, status, message, details)
+    """One check's result with its group; ``details`` become its extra JSON fields."""
+    return CheckResult(check_id, status, message, {"group": group_of(check_id), **details})
 
 
 def skip_rest(done: list[CheckResult], message: str) -> list[CheckResult]:
