@@ -6,6 +6,7 @@ CNAME is followed within the zones, NXDOMAIN and NODATA are told apart. Fault mo
 make the hard cases reproducible:
 
 - ``timeout``: never answer; ``servfail``/``refused``: answer with that rcode;
+- ``nxdomain``: say that every name does not exist (a resolver that lies, or a portal);
 - ``truncate``: over UDP, answer with the TC bit and no records (the client must retry
   over TCP, RFC 7766), over TCP answer normally;
 - ``delay=SECONDS``: every answer waits that long (a slow link), per name or for all;
@@ -70,6 +71,7 @@ FAULT_MODES = (
     "garbage+answer",
     "othername+answer",
     "noerror-loop",
+    "nxdomain",
 )
 
 
@@ -271,8 +273,9 @@ class DnsServer:
         question = query.question[0]
         response = dns.message.make_response(query)
         response.flags |= dns.flags.RA
-        if mode in ("servfail", "refused"):
-            response.set_rcode(dns.rcode.SERVFAIL if mode == "servfail" else dns.rcode.REFUSED)
+        if mode in ("servfail", "refused", "nxdomain"):
+            rcodes = {"servfail": dns.rcode.SERVFAIL, "refused": dns.rcode.REFUSED}
+            response.set_rcode(rcodes.get(mode, dns.rcode.NXDOMAIN))
             return response.to_wire(max_size=65535)
         loop_rcode = dns.rcode.NOERROR if mode == "noerror-loop" else dns.rcode.SERVFAIL
         rcode, answer = self.zones.answer(question.name, question.rdtype, loop_rcode)

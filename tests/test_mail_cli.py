@@ -447,3 +447,52 @@ def test_progress_bar_on_a_terminal_stderr_only_for_long_batches(dns_server, tmp
     assert terminal.exitstatus == 0
     assert "checking" in shown and "40/" in shown  # the bar, on the terminal (stderr)
     assert len(out.read_text().splitlines()) == 40  # the results, unmixed, in the file
+
+
+@pytest.fixture(scope="module")
+def lying_server():
+    """A server that answers NXDOMAIN to every question, its own TLD's included."""
+    from conftest import ZONES
+    from dnsserver import DnsServer
+
+    with DnsServer(ZONES, fault="nxdomain") as server:
+        yield server
+
+
+def test_nxdomain_from_a_server_that_denies_everything_is_undetermined(cli, lying_server):
+    result, [report] = mail_json(cli, lying_server, "good.lab")
+    assert result.exit_code == 3
+    exists = report["checks"][1]
+    assert (exists["id"], exists["status"]) == ("domain-exists", "error")
+    assert "could not resolve its top-level domain lab either" in exists["message"]
+    assert report["verdict"].startswith("Could not determine whether good.lab can receive mail")
+    assert "cannot be trusted" in report["verdict"]
+
+
+def test_nxdomain_is_a_fact_when_the_tld_resolves(cli, dns_server):
+    before = dns_server.queries
+    result, [report] = mail_json(cli, dns_server, "missing.lab")
+    assert result.exit_code == 1
+    assert report["checks"][1]["status"] == "fail"
+    assert report["checks"][1]["message"] == "missing.lab does not exist in the DNS (NXDOMAIN)."
+    # round 1 (MX, TXT, _dmarc, _mta-sts and _smtp._tls TXT) and the SOA of "lab"
+    assert dns_server.queries - before <= 6
+
+
+def test_consultation_with_a_lying_resolver_is_undetermined(cli, lying_server):
+    result = cli(
+        "run",
+        "--no-input",
+        "--format",
+        "json",
+        "--nameserver",
+        lying_server.address,
+        "-a",
+        "goal=contact-support",
+        "-a",
+        "support-need=letters-missing",
+        "-a",
+        "support-email=ann@good.lab",
+    )
+    assert result.exit_code == 3
+    assert result.json()["rule"] == "letters-domain-undetermined"

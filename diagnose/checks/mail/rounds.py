@@ -32,7 +32,7 @@ from diagnose.exceptions import DiagnoseError
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
 
-    from diagnose.checks.dnsquery import Lookup
+    from diagnose.checks.dnsquery import Budget, Lookup
 
 
 async def check_domain_async(
@@ -114,14 +114,19 @@ async def _check_domain(
         txt_l, dmarc_l = await asyncio.gather(txt_t, dmarc_t)
     on_domain = [mx_l, txt_l, *(item for item in (a_l, aaaa_l) if item is not None)]
     if any(item.outcome is Outcome.NXDOMAIN for item in on_domain):
+        for pending in (spf_t, targets_t):
+            pending.cancel()
+        doubt = await _resolver_doubt(resolver, name, budget)
+        await asyncio.gather(spf_t, targets_t, extras.cancel(), return_exceptions=True)
+        if doubt:
+            checks.append(make_result("domain-exists", Status.ERROR, doubt))
+            why = "Skipped: whether the domain exists is undetermined."
+            return conclude(domain, name, skip_rest(checks, why), ())
         checks.append(
             make_result(
                 "domain-exists", Status.FAIL, f"{name} does not exist in the DNS (NXDOMAIN)."
             )
         )
-        for pending in (spf_t, targets_t):
-            pending.cancel()
-        await asyncio.gather(spf_t, targets_t, extras.cancel(), return_exceptions=True)
         return conclude(domain, name, skip_rest(checks, "Skipped: the domain does not exist."), ())
     if any(item.concluded for item in on_domain):
         checks.append(make_result("domain-exists", Status.PASS, f"{name} exists in the DNS."))
@@ -146,6 +151,39 @@ async def _check_domain(
     checks.append(check_dmarc(name, dmarc_l))
     checks.extend(await extras.finish(mx_l, mx_hosts))
     return conclude(domain, name, checks, tuple(mx_hosts))
+
+
+async def _resolver_doubt(resolver: Resolver, name: str, budget: Budget) -> str:
+    """Why an NXDOMAIN for ``name`` cannot be trusted, or "" when it can.
+
+    A resolver that says every name does not exist (a captive portal, a filtering
+    resolver, a misconfigured forwarder) would make every domain "non-existent". So
+    before calling a domain non-existent, its top-level domain (the root for a
+    one-label name) must resolve through the same servers: a TLD always has an SOA
+    record at its apex (RFC 1035 §5.2, RFC 2181 §6.1). If it does not, the NXDOMAIN
+    is undetermined, never a fact. This costs one round trip, only after an NXDOMAIN.
+    """
+    from diagnose.checks import dnsquery
+
+    labels = name.split(".")
+    tld = labels[-1] if len(labels) > 1 else "."
+    sanity = await dnsquery.lookup(resolver, tld, "SOA", budget)
+    if sanity.outcome is dnsquery.Outcome.OK:
+        return ""
+    shown = "the DNS root" if tld == "." else f"its top-level domain {tld}"
+    reason = (
+        "it said that does not exist too"
+        if sanity.outcome is dnsquery.Outcome.NXDOMAIN
+        else _lower_first(sanity.reason or "it gave no SOA record for it.").rstrip(".")
+    )
+    return (
+        f"The DNS server said {name} does not exist (NXDOMAIN), but it could not resolve "
+        f"{shown} either ({reason}), so its answer cannot be trusted."
+    )
+
+
+def _lower_first(text: str) -> str:
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
 
 
 async def _no_targets() -> tuple[list[CheckResult], list[MxHost]]:
