@@ -62,6 +62,19 @@ STATUS_CASES: dict[str, dict[str, str]] = {
     "dmarcmulti.lab": {"dmarc": "fail"},
     "dmarcbad.lab": {"dmarc": "fail"},
     "dmarcerr.lab": {"dmarc": "error"},
+    # RFC 9989 (DMARCbis): tags, and the DNS tree walk for subdomains without a record
+    "dmarcnp.lab": {"dmarc": "pass"},
+    "dmarcbadnp.lab": {"dmarc": "fail"},
+    "dmarcbadpsd.lab": {"dmarc": "fail"},
+    "dmarctest.lab": {"dmarc": "warn"},
+    "dmarctestreject.lab": {"dmarc": "pass"},
+    "dmarcpct.lab": {"dmarc": "warn"},
+    "sub.org.lab": {"dmarc": "pass"},
+    "sub.orgnone.lab": {"dmarc": "warn"},
+    "shop.psd.lab": {"dmarc": "pass"},
+    "a.dept.corp.lab": {"dmarc": "pass"},
+    "example.co.lab": {"dmarc": "warn"},
+    "x.walkerr.lab": {"dmarc": "error", "mx-present": "pass"},
     "allfail.lab": {"domain-exists": "error", "mx-present": "error", "null-mx": "skip"},
     "refused.lab": {"domain-exists": "error", "mx-present": "error"},
     "mxtimeout.lab": {"domain-exists": "error", "mx-present": "error"},
@@ -496,3 +509,81 @@ def test_consultation_with_a_lying_resolver_is_undetermined(cli, lying_server):
     )
     assert result.exit_code == 3
     assert result.json()["rule"] == "letters-domain-undetermined"
+
+
+def dmarc_of(all_reports, domain):
+    _, by_input, _ = all_reports
+    return next(c for c in by_input[domain]["checks"] if c["id"] == "dmarc")
+
+
+@pytest.mark.parametrize(
+    ("domain", "policy_domain", "organizational", "policy", "fragment"),
+    [
+        # a parent's record applies to an existing subdomain with its sp (RFC 9989 §4.10.1)
+        ("sub.org.lab", "org.lab", "org.lab", "quarantine", "applies with sp=quarantine."),
+        ("sub.orgnone.lab", "orgnone.lab", "orgnone.lab", "none", "sp=none: it only monitors."),
+        # psd=y: the organizational domain is one label below the public suffix domain,
+        # which has no record, so the PSD's record applies
+        ("shop.psd.lab", "psd.lab", "shop.psd.lab", "reject", "a public suffix domain, psd=y"),
+        # psd=n stops the walk and names the organizational domain; its record wins over
+        # the nearer dept.corp.lab's (fewest labels / psd=n, §4.10.2)
+        ("a.dept.corp.lab", "corp.lab", "corp.lab", "reject", "its organizational domain"),
+    ],
+)
+def test_dmarc_tree_walk_finds_the_record_that_applies(
+    all_reports, domain, policy_domain, organizational, policy, fragment
+):
+    dmarc = dmarc_of(all_reports, domain)
+    assert dmarc["policy_domain"] == policy_domain
+    assert dmarc["organizational_domain"] == organizational
+    assert dmarc["policy"] == policy
+    assert fragment in dmarc["message"]
+    assert "RFC 9989" in dmarc["message"]
+
+
+def test_dmarc_no_guess_about_an_organizational_domain(all_reports):
+    # example.co.lab (think example.co.uk): the walk asks co.lab and lab, finds nothing,
+    # and says so; no public-suffix guess that "a parent's record may apply".
+    dmarc = dmarc_of(all_reports, "example.co.lab")
+    assert "may apply" not in dmarc["message"]
+    assert "no parent domain publishes one" in dmarc["message"]
+    assert dmarc["organizational_domain"] == "example.co.lab"
+
+
+def test_dmarc_walk_undetermined_is_an_error_not_missing(all_reports):
+    dmarc = dmarc_of(all_reports, "x.walkerr.lab")
+    assert "_dmarc.walkerr.lab" in dmarc["message"]
+    assert "SERVFAIL" in dmarc["message"]
+
+
+def test_dmarc_walk_asks_at_most_8_names(cli, dns_server):
+    before = dns_server.queries
+    _, [report] = mail_json(cli, dns_server, "a.b.c.d.e.f.g.h.i.lab")
+    dmarc = next(check for check in report["checks"] if check["id"] == "dmarc")
+    assert dmarc["status"] == "warn"
+    # MX, TXT, the MX host's A and AAAA, _mta-sts and _smtp._tls TXT, and 8 DMARC
+    # queries: its own and 7 in the walk
+    assert dns_server.queries - before == 4 + 2 + 8
+
+
+@pytest.mark.parametrize(
+    ("domain", "fragment"),
+    [
+        ("dmarcpct.lab", "still has pct, rf, ri, which RFC 9989 removed"),
+        ("dmarctest.lab", "test mode (t=y): receivers apply none instead"),
+        ("dmarctestreject.lab", "test mode (t=y): receivers apply quarantine instead"),
+        ("dmarcbadnp.lab", "np=maybe is not valid"),
+        ("dmarcbadpsd.lab", "psd=x is not y, n or u."),
+    ],
+)
+def test_dmarcbis_tags_are_understood(all_reports, domain, fragment):
+    assert fragment in dmarc_of(all_reports, domain)["message"]
+
+
+def test_obsolete_dmarc_tags_are_named_in_the_json(all_reports):
+    dmarc = dmarc_of(all_reports, "dmarcpct.lab")
+    assert (dmarc["status"], dmarc["policy"], dmarc["obsolete"]) == (
+        "warn",
+        "reject",
+        ["pct", "rf", "ri"],
+    )

@@ -8,11 +8,13 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from diagnose.checks.dnsquery import addresses, mx_records, parse_nameserver, txt_strings
 from diagnose.checks.email import EmailAddressCheck, check_email
 from diagnose.checks.mail import MailDomainCheck, check_domain, check_domains
-from diagnose.checks.mail.dmarc import is_dmarc, parse_dmarc
+from diagnose.checks.mail.dmarc import is_dmarc, parse_dmarc, walk_targets
 from diagnose.checks.mail.spf import is_spf, parse_spf
 from diagnose.checks.names import (
     DomainSyntaxError,
@@ -113,8 +115,62 @@ def test_dmarc_parsing():
     assert is_dmarc("v=DMARC1; p=none") and not is_dmarc("v=DMARC2; p=none")
     assert parse_dmarc("v=DMARC1; p=reject; pct=50").policy == "reject"
     assert "no p=" in parse_dmarc("v=DMARC1; rua=mailto:a@b.c").error
-    assert parse_dmarc("v=DMARC1; p=reject; pct=150").error
     assert parse_dmarc("v=DMARC1; p=reject; adkim=x").error
+    # RFC 9989 removed pct, rf and ri: obsolete, reported by name, never invalid.
+    old = parse_dmarc("v=DMARC1; p=reject; pct=150; ri=x; rf=afrf")
+    assert old.error is None and old.obsolete == ["pct", "ri", "rf"]
+    # np, psd and t are RFC 9989's, with their own values.
+    new = parse_dmarc("v=DMARC1; p=reject; np=quarantine; psd=n; t=y")
+    assert (new.error, new.psd, new.testing) == (None, "n", True)
+    assert parse_dmarc("v=DMARC1; p=reject").psd == "u"
+    assert "np=maybe" in parse_dmarc("v=DMARC1; p=reject; np=maybe").error
+    assert "psd=x is not y, n or u." in parse_dmarc("v=DMARC1; p=reject; psd=x").error
+    assert "t=yes is not y or n." in parse_dmarc("v=DMARC1; p=reject; t=yes").error
+
+
+@given(st.text(alphabet=st.sampled_from("v=DMARC1;pnqursetyi ajkfo:@.,-"), max_size=60))
+def test_dmarc_parser_never_raises_and_explains_in_sentences(text):
+    record = parse_dmarc(text)
+    assert record.error is None or record.error.endswith(".")
+    if record.error is None:
+        assert record.policy in ("none", "quarantine", "reject")
+        assert set(record.obsolete) <= {"pct", "rf", "ri"}
+
+
+@pytest.mark.parametrize(
+    ("name", "targets"),
+    [
+        ("example.co.uk", ["co.uk", "uk"]),
+        ("example.com", ["com"]),
+        ("com", []),
+        # more than 8 labels: shortened to 7 first (RFC 9989 §4.10, its own example)
+        (
+            "a.b.c.d.e.f.g.h.i.j.mail.example.com",
+            [
+                "g.h.i.j.mail.example.com",
+                "h.i.j.mail.example.com",
+                "i.j.mail.example.com",
+                "j.mail.example.com",
+                "mail.example.com",
+                "example.com",
+                "com",
+            ],
+        ),
+    ],
+)
+def test_tree_walk_targets(name, targets):
+    assert walk_targets(name) == targets
+
+
+@given(st.lists(st.sampled_from(["a", "b", "xn--p1ai", "co", "mail"]), min_size=1, max_size=20))
+def test_tree_walk_never_asks_more_than_8_names(labels):
+    name = ".".join(labels)
+    targets = walk_targets(name)
+    assert 1 + len(targets) <= 8
+    assert all(name.endswith("." + target) for target in targets)
+    assert [t.count(".") for t in targets] == sorted({t.count(".") for t in targets}, reverse=True)
+    if len(labels) > 1:
+        assert targets[-1] == labels[-1]
 
 
 def test_dns_record_readers():

@@ -5,11 +5,11 @@ The pipeline, one module each, in the order a domain goes through it:
 - ``rounds``: the name (domain-syntax), then the DNS query rounds and domain-exists;
 - ``mx``: MX records, null MX (RFC 7505), implicit MX (RFC 5321 §5.1), MX targets;
 - ``spf``: the SPF record and its include/redirect walk (RFC 7208);
-- ``dmarc``: the DMARC record and its policy (RFC 7489);
+- ``dmarc``: the DMARC record and its policy, with the DNS tree walk (RFC 9989);
 - ``extras``: MTA-STS (``mta_sts``, RFC 8461), TLS-RPT (``tls_rpt``, RFC 8460), DKIM
   keys (``dkim``, RFC 6376) and the opt-in SMTP probe (``smtp``), with ``MailOptions``;
 - ``verdict``: the overall status and the one-line verdict;
-- ``report``: the check ids and the result types every step builds;
+- ``report``: the check ids, their groups (receiving or sending) and the result types;
 - ``batch``: the synchronous and batch entry points, and the live check.
 
 Public API (the engine and the commands call these): ``check_domain``,

@@ -1,12 +1,32 @@
-"""DMARC (RFC 7489): the record's grammar, and the check of the domain's policy.
+"""DMARC (RFC 9989, "DMARCbis", which replaced RFC 7489 and RFC 9091 in May 2026).
 
-One TXT record at ``_dmarc.<domain>`` (asked in round 1, §6.6.3), beginning with
-``v=DMARC1`` (§6.4); ``p=quarantine`` or ``p=reject`` protects the domain's name,
-``p=none`` only monitors. The parsing (``parse_dmarc``) is pure, no DNS.
+The record's grammar (``parse_dmarc``, pure, no DNS) and the check of the domain's
+policy (``check_dmarc``). One TXT record at ``_dmarc.<domain>`` (asked in round 1),
+beginning with ``v=DMARC1`` (RFC 9989 §4.7); several records mean none applies
+(§4.10 step 2). ``p=quarantine`` or ``p=reject`` protects the domain's name,
+``p=none`` only monitors.
+
+When the domain has no record of its own, the policy that applies is found by the DNS
+tree walk of RFC 9989 §4.10, which replaced RFC 7489's public suffix list: the
+``_dmarc`` records of the parent names, at most 8 queries in all (the first one
+included), a name of more than 8 labels being shortened to 7 before the walk. The
+walk also gives the organizational domain (§4.10.2): the first record with ``psd=n``,
+or the name one label below a record with ``psd=y`` (a public suffix domain), or
+else the record with the fewest labels. The parents' lookups are independent of each
+other, so they are sent at once (one round trip, overlapping round 2 of the MX
+targets); which answers count is decided afterwards, in the walk's order.
+
+RFC 9989 tags understood here: ``p``, ``sp``, ``np`` (policy for non-existent
+subdomains), ``psd`` (y, n, u), ``t`` (testing: receivers apply one level less),
+``adkim``, ``aspf``, ``rua``, ``ruf``, ``fo``. ``pct``, ``rf`` and ``ri`` were removed
+(RFC 9989 Appendix A; ``t`` replaces ``pct``): a record that still has them is
+reported with a warning naming them, never as invalid. Reports (``rua``, ``ruf``)
+are RFC 9990 and RFC 9991; their URIs are not checked here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -15,7 +35,17 @@ from diagnose.checks.mail.report import make_result
 from diagnose.checks.results import CheckResult, Status
 
 if TYPE_CHECKING:
-    from diagnose.checks.dnsquery import Lookup
+    from dns.asyncresolver import Resolver
+
+    from diagnose.checks.dnsquery import Budget, Lookup
+
+POLICIES = ("none", "quarantine", "reject")
+#: Tags RFC 9989 removed (Appendix A): receivers ignore them.
+OBSOLETE_TAGS = ("pct", "rf", "ri")
+#: RFC 9989 §4.10: a whole walk costs at most this many queries, the first included.
+MAX_WALK_QUERIES = 8
+#: t=y asks receivers to apply one level less than the policy (RFC 9989 §4.7).
+_TESTING = {"reject": "quarantine", "quarantine": "none", "none": "none"}
 
 
 @dataclass(frozen=True)
@@ -28,9 +58,23 @@ class DmarcRecord:
     policy: str | None
     tags: dict[str, str]
 
+    @property
+    def obsolete(self) -> list[str]:
+        """The tags of RFC 7489 that RFC 9989 removed, in the record's order."""
+        return [key for key in self.tags if key in OBSOLETE_TAGS]
+
+    @property
+    def psd(self) -> str:
+        """``y`` (a public suffix domain), ``n`` (an organizational domain) or ``u``."""
+        return self.tags.get("psd", "u").lower()
+
+    @property
+    def testing(self) -> bool:
+        return self.tags.get("t", "n").lower() == "y"
+
 
 def is_dmarc(text: str) -> bool:
-    """RFC 7489 §6.4: the record begins with the tag ``v=DMARC1``."""
+    """RFC 9989 §4.7: the record begins with the tag ``v=DMARC1``."""
     return re.match(r"^v\s*=\s*DMARC1\s*(;|$)", text, re.IGNORECASE) is not None
 
 
@@ -51,70 +95,197 @@ def parse_dmarc(text: str) -> DmarcRecord:
     policy = tags.get("p", "").lower()
     if "p" not in tags:
         return DmarcRecord(text, "The record has no p= (policy) tag.", None, tags)
-    if policy not in ("none", "quarantine", "reject"):
+    if policy not in POLICIES:
         return DmarcRecord(
             text, f"The policy p={tags['p']} is not none, quarantine or reject.", None, tags
         )
-    if "sp" in tags and tags["sp"].lower() not in ("none", "quarantine", "reject"):
-        return DmarcRecord(
-            text, f"The subdomain policy sp={tags['sp']} is not valid.", policy, tags
-        )
-    if "pct" in tags and not (tags["pct"].isdigit() and 0 <= int(tags["pct"]) <= 100):
-        return DmarcRecord(text, f"pct={tags['pct']} is not a number from 0 to 100.", policy, tags)
+    # RFC 9989 §4.7: sp and np take the values of p; psd is y, n or u; t is y or n.
+    for key, what in (("sp", "subdomain policy"), ("np", "non-existent subdomain policy")):
+        if key in tags and tags[key].lower() not in POLICIES:
+            return DmarcRecord(text, f"The {what} {key}={tags[key]} is not valid.", policy, tags)
+    for key, allowed in (("psd", ("y", "n", "u")), ("t", ("y", "n"))):
+        if key in tags and tags[key].lower() not in allowed:
+            return DmarcRecord(
+                text,
+                f"{key}={tags[key]} is not {', '.join(allowed[:-1])} or {allowed[-1]}.",
+                policy,
+                tags,
+            )
     for key in ("adkim", "aspf"):
         if key in tags and tags[key].lower() not in ("r", "s"):
             return DmarcRecord(text, f"{key}={tags[key]} is not r or s.", policy, tags)
     return DmarcRecord(text, None, policy, tags)
 
 
-def check_dmarc(name: str, dmarc_l: Lookup) -> CheckResult:
-    """RFC 7489 §6.6.3: one record at _dmarc.<domain>; p=quarantine or reject protects."""
+def walk_targets(name: str) -> list[str]:
+    """The parent names the tree walk asks about, in order (RFC 9989 §4.10, §4.10.1).
+
+    A name of more than 8 labels is first shortened to 7; then one label at a time is
+    removed, down to the top-level domain. With the query for ``name`` itself, at most
+    ``MAX_WALK_QUERIES`` in all.
+    """
+    labels = name.split(".")
+    first = len(labels) - (MAX_WALK_QUERIES - 1) if len(labels) > MAX_WALK_QUERIES else 1
+    labels = labels[first:]
+    return [".".join(labels[i:]) for i in range(len(labels))]
+
+
+@dataclass(frozen=True)
+class Walk:
+    """What the tree walk found: the organizational domain, and where the policy that
+    applies is published (empty when no record applies); ``error`` when a lookup the
+    walk depends on was undetermined."""
+
+    organizational_domain: str
+    policy_domain: str = ""
+    record: DmarcRecord | None = None
+    error: str = ""
+
+
+def judge_walk(name: str, found: list[tuple[str, Lookup]]) -> Walk:
+    """RFC 9989 §4.10: read the parents' answers in the walk's order, stopping at a
+    record with psd=y or psd=n; then §4.10.2 (organizational domain) and §4.10.1
+    (which record applies to ``name``, which has none of its own)."""
     from diagnose.checks import dnsquery
 
+    records: list[tuple[str, DmarcRecord]] = []
+    for target, lookup in found:
+        if not lookup.concluded:
+            return Walk(name, error=f"The TXT lookup for _dmarc.{target} failed: {lookup.reason}")
+        texts = [t for t in dnsquery.txt_strings(lookup.records) if is_dmarc(t)]
+        if len(texts) != 1:
+            continue  # none, or several (all discarded, step 6)
+        record = parse_dmarc(texts[0])
+        records.append((target, record))
+        if record.psd in ("y", "n"):
+            break
+    if not records:
+        return Walk(name)
+    organizational = records[-1][0]  # rule 3: the record with the fewest labels
+    for target, record in records:
+        if record.psd == "n":  # rule 1
+            organizational = target
+            break
+        if record.psd == "y":  # rule 2: one label below the public suffix domain
+            organizational = ".".join(name.split(".")[-(target.count(".") + 2) :])
+            break
+    by_name = dict(records)
+    if organizational in by_name:
+        return Walk(organizational, organizational, by_name[organizational])
+    psd = next(((t, r) for t, r in records if r.psd == "y"), None)
+    if psd is not None:  # the public suffix domain's record (§4.10.1, last choice)
+        return Walk(organizational, psd[0], psd[1])
+    return Walk(organizational)
+
+
+async def check_dmarc(
+    resolver: Resolver, name: str, dmarc_t: asyncio.Future[Lookup], budget: Budget
+) -> CheckResult:
+    """The dmarc check: the domain's own record (round 1), else the tree walk."""
+    from diagnose.checks import dnsquery
+
+    dmarc_l = await dmarc_t
     where = f"_dmarc.{name}"
     if not dmarc_l.concluded:
         return make_result(
             "dmarc", Status.ERROR, f"The TXT lookup for {where} failed: {dmarc_l.reason}"
         )
     texts = [t for t in dnsquery.txt_strings(dmarc_l.records) if is_dmarc(t)]
-    if not texts:
-        # RFC 7489 §6.6.3: receivers fall back to the organizational domain's record,
-        # which needs the public suffix list to find; say so rather than guess.
-        fallback = (
-            " The record of its organizational domain may apply (RFC 7489 §6.6.3)."
-            if name.count(".") >= 2
-            else ""
-        )
-        return make_result(
-            "dmarc", Status.WARN, f"{name} has no DMARC record at {where}.{fallback}"
-        )
     if len(texts) > 1:
         return make_result(
             "dmarc",
             Status.FAIL,
-            f"{where} has {len(texts)} DMARC records, so none applies (RFC 7489 §6.6.3).",
+            f"{where} has {len(texts)} DMARC records, so none applies (RFC 9989 §4.10).",
             records=texts,
         )
-    record = parse_dmarc(texts[0])
+    if texts:
+        return _judge_record(name, name, parse_dmarc(texts[0]))
+    targets = walk_targets(name)
+    lookups = await asyncio.gather(
+        *(dnsquery.lookup(resolver, f"_dmarc.{target}", "TXT", budget) for target in targets)
+    )
+    walk = judge_walk(name, list(zip(targets, lookups, strict=True)))
+    if walk.error:
+        return make_result(
+            "dmarc",
+            Status.ERROR,
+            f"{name} has no DMARC record at {where}, and the DNS tree walk for the one "
+            f"that applies could not be completed: {_lower_first(walk.error)}",
+        )
+    if walk.record is None:
+        return make_result(
+            "dmarc",
+            Status.WARN,
+            f"{name} has no DMARC record at {where}, and no parent domain publishes one "
+            "that applies (DNS tree walk, RFC 9989 §4.10).",
+            organizational_domain=walk.organizational_domain,
+        )
+    return _judge_record(name, walk.policy_domain, walk.record, walk.organizational_domain)
+
+
+def _judge_record(
+    name: str, source: str, record: DmarcRecord, organizational: str | None = None
+) -> CheckResult:
+    """The status of the record published at ``_dmarc.<source>`` as it applies to
+    ``name`` (its own, or a parent's found by the tree walk)."""
+    where = f"_dmarc.{source}"
+    inherited = source != name
+    extra: dict[str, object] = {"record": record.text}
+    if inherited:
+        extra["policy_domain"] = source
+    if organizational is not None:
+        extra["organizational_domain"] = organizational
     if record.error:
         return make_result(
             "dmarc",
             Status.FAIL,
-            f"The DMARC record at {where} is invalid: {record.error}",
-            record=record.text,
+            f"The DMARC record at {where}"
+            + (f", which applies to {name}," if inherited else "")
+            + f" is invalid: {record.error}",
+            **extra,
         )
-    if record.policy == "none":
-        return make_result(
-            "dmarc",
-            Status.WARN,
-            f"The DMARC policy of {name} is p=none: it only monitors.",
-            record=record.text,
-            policy="none",
+    assert record.policy is not None
+    # RFC 9989 §4.10.1: a parent's record applies to an existing subdomain with its sp
+    # (np only to names that do not exist), else with its p.
+    tag = "sp" if inherited and "sp" in record.tags else "p"
+    policy = record.tags[tag].lower() if tag == "sp" else record.policy
+    applied = _TESTING[policy] if record.testing else policy
+    extra["policy"] = policy
+    if inherited:
+        kind = (
+            "a public suffix domain, psd=y"
+            if record.psd == "y"
+            else "its organizational domain"
+            if source == organizational
+            else "a parent domain"
         )
-    return make_result(
-        "dmarc",
-        Status.PASS,
-        f"{name} has a DMARC record with p={record.policy}.",
-        record=record.text,
-        policy=record.policy,
-    )
+        said = (
+            f"{name} has no DMARC record of its own; the record at {where} ({kind}, found "
+            f"by the DNS tree walk of RFC 9989 §4.10) applies with {tag}={policy}"
+        )
+    elif policy == "none":
+        said = f"The DMARC policy of {name} is p=none"  # the wording before RFC 9989
+    else:
+        said = f"{name} has a DMARC record with p={policy}"
+    notes: list[str] = []
+    if record.testing and policy != "none":
+        notes.append(f"It is in test mode (t=y): receivers apply {applied} instead.")
+    if record.obsolete:
+        listed = ", ".join(record.obsolete)
+        notes.append(
+            f"The record still has {listed}, which RFC 9989 removed; receivers ignore "
+            + ("it" if len(record.obsolete) == 1 else "them")
+            + (" (use t=y to test a policy)." if "pct" in record.obsolete else ".")
+        )
+        extra["obsolete"] = record.obsolete
+    if applied == "none":
+        status = Status.WARN
+        said += ": it only monitors." if not record.testing or policy == "none" else "."
+    else:
+        status = Status.WARN if record.obsolete else Status.PASS
+        said += "."
+    return make_result("dmarc", status, " ".join([said, *notes]), **extra)
+
+
+def _lower_first(text: str) -> str:
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text

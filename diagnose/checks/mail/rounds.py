@@ -6,7 +6,9 @@ without waiting for the TXT answers: every MX target's A and AAAA at once
 (``mx.check_targets``), or, with no MX record, the domain's own A/AAAA (the implicit
 MX of RFC 5321 §5.1). SPF include/redirect chains add rounds only when the record
 has them (``spf.check_spf``, started as soon as TXT is in), each level's lookups
-again at once. Every lookup shares one time budget per domain
+again at once; so does DMARC's tree walk (``dmarc.check_dmarc``, RFC 9989 §4.10),
+only for a domain without a record of its own, all its parents at once. After an
+NXDOMAIN, one more query checks that the servers resolve the top-level domain. Every lookup shares one time budget per domain
 (``DnsSettings.timeout``), and a lookup that runs out of it is undetermined (status
 error), never "missing".
 
@@ -92,15 +94,20 @@ async def _check_domain(
 
     mx_t, txt_t, dmarc_t = start(name, "MX"), start(name, "TXT"), start(f"_dmarc.{name}", "TXT")
     spf_t = asyncio.ensure_future(check_spf(resolver, name, txt_t, budget, mx_t))
+    # DMARC: the domain's own record, else the tree walk (RFC 9989 §4.10), started as
+    # soon as _dmarc TXT is in, alongside round 2.
+    dmarc_c = asyncio.ensure_future(check_dmarc(resolver, name, dmarc_t, budget))
     extras = Extras(resolver, name, budget, options, start)  # MTA-STS, TLS-RPT, DKIM: round 1
     mx_l = await mx_t
     Outcome = dnsquery.Outcome
     a_l: Lookup | None = None
     aaaa_l: Lookup | None = None
     if mx_l.outcome is Outcome.NXDOMAIN:
-        for task in (txt_t, dmarc_t, spf_t):
+        for task in (txt_t, dmarc_t, spf_t, dmarc_c):
             task.cancel()
-        await asyncio.gather(txt_t, dmarc_t, spf_t, extras.cancel(), return_exceptions=True)
+        await asyncio.gather(
+            txt_t, dmarc_t, spf_t, dmarc_c, extras.cancel(), return_exceptions=True
+        )
         txt_l = mx_l
         targets_t = asyncio.ensure_future(_no_targets())
     else:
@@ -111,13 +118,13 @@ async def _check_domain(
         targets_t = asyncio.ensure_future(check_targets(resolver, name, mx_targets(mx_l), budget))
         if mx_l.outcome is Outcome.NODATA:
             a_l, aaaa_l = await asyncio.gather(start(name, "A"), start(name, "AAAA"))
-        txt_l, dmarc_l = await asyncio.gather(txt_t, dmarc_t)
+        txt_l = await txt_t
     on_domain = [mx_l, txt_l, *(item for item in (a_l, aaaa_l) if item is not None)]
     if any(item.outcome is Outcome.NXDOMAIN for item in on_domain):
-        for pending in (spf_t, targets_t):
+        for pending in (spf_t, targets_t, dmarc_c):
             pending.cancel()
         doubt = await _resolver_doubt(resolver, name, budget)
-        await asyncio.gather(spf_t, targets_t, extras.cancel(), return_exceptions=True)
+        await asyncio.gather(spf_t, targets_t, dmarc_c, extras.cancel(), return_exceptions=True)
         if doubt:
             checks.append(make_result("domain-exists", Status.ERROR, doubt))
             why = "Skipped: whether the domain exists is undetermined."
@@ -148,7 +155,7 @@ async def _check_domain(
     else:
         checks.extend(targets_skipped(mx_l))
     checks.append(spf_result)
-    checks.append(check_dmarc(name, dmarc_l))
+    checks.append(await dmarc_c)
     checks.extend(await extras.finish(mx_l, mx_hosts))
     return conclude(domain, name, checks, tuple(mx_hosts))
 
