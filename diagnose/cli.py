@@ -9,6 +9,8 @@ that need them). ``main`` is the one place where a domain error becomes an exit 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Iterable
 
 import click
@@ -137,6 +139,33 @@ def cli() -> None:
     """
 
 
+#: Set by a command whose process may end without the interpreter's clean-up.
+_exit_quickly = False
+
+
+def exit_without_cleanup() -> None:
+    """Let ``main`` end the process at once when the command is done (``os._exit``).
+
+    Tearing the interpreter down after the mail checks (asyncio, dnspython and
+    thousands of objects) costs about 20 ms, a fifth of a round trip. A command calls
+    this only when nothing is left to do but exit: its sockets and event loop are
+    closed, and its files written. ``main`` flushes stdout and stderr first. Commands
+    run in-process (tests, ``cli.main`` from other code) exit as usual.
+    """
+    global _exit_quickly
+    _exit_quickly = True
+
+
 def main(argv: list[str] | None = None) -> None:
     """The console script's entry point."""
-    cli.main(args=argv, prog_name="diagnose")
+    try:
+        cli.main(args=argv, prog_name="diagnose")
+    except SystemExit as done:
+        if _exit_quickly and isinstance(done.code, int | None):
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                raise done from None  # the usual exit reports a closed pipe its own way
+            os._exit(done.code or 0)
+        raise

@@ -587,3 +587,33 @@ def test_obsolete_dmarc_tags_are_named_in_the_json(all_reports):
         "reject",
         ["pct", "rf", "ri"],
     )
+
+
+MAIL_JSON = [sys.executable, "-m", "diagnose", "mail", "--format", "json", "--nameserver"]
+
+
+def test_the_process_exits_quickly_with_all_output_flushed(dns_server, tmp_path):
+    # `diagnose mail` ends with os._exit after flushing (diagnose.cli.main): every line
+    # reaches a file or a pipe, and the exit code is the batch's.
+    out = tmp_path / "out.jsonl"
+    domains = ["good.lab", "missing.lab", "implicit.lab"]
+    with open(out, "w") as sink:
+        done = subprocess.run(
+            [*MAIL_JSON, dns_server.address, *domains],
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == ""
+    lines = out.read_text().splitlines()
+    assert [json.loads(line)["input"] for line in lines] == domains
+    piped = subprocess.run(
+        [sys.executable, "-m", "diagnose", "mail", "--nameserver", dns_server.address, "good.lab"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert piped.returncode == 0
+    assert piped.stdout.rstrip().endswith("and its SPF and DMARC records are in order.")

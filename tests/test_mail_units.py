@@ -290,3 +290,74 @@ def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch, dns_ser
     report = check_domain("nullmx.lab", settings(dns_server))
     assert "\x1b[" in render_text(report, color=True)
     assert "\x1b[" not in render_text(report, color=False)
+
+
+EARLY_CASES = [
+    "good.lab",
+    "implicit.lab",
+    "missing.lab",
+    "nullmx.lab",
+    "cname.lab",
+    "tc.lab",
+    "spfbig.lab",
+    "allfail.lab",
+    "refused.lab",
+    "dmarcerr.lab",
+    "sub.org.lab",
+    "Почта.рф",
+]
+
+
+@pytest.mark.parametrize("domain", EARLY_CASES)
+def test_early_queries_change_no_outcome(dns_server, domain):
+    """Round 1 sent before the imports (diagnose.checks.early) gives the very report
+    the resolver alone gives: the clean answers are used, the rest asked again."""
+    from diagnose.checks.early import EarlyQueries
+
+    plain = [r.to_dict() for r in check_domains([domain], settings(dns_server, 1.0))]
+    early = EarlyQueries.start(settings(dns_server, 1.0), domain)
+    assert early is not None
+    reports = check_domains([domain], settings(dns_server, 1.0), early=early)
+    assert [r.to_dict() for r in reports] == plain
+
+
+def test_early_answers_are_used_not_asked_again(dns_server):
+    from diagnose.checks.early import EarlyQueries
+
+    before = dns_server.queries
+    early = EarlyQueries.start(settings(dns_server), "good.lab")
+    assert early is not None
+    [report] = check_domains(["good.lab"], settings(dns_server), early=early)
+    assert report.status is Status.PASS
+    # MX, TXT, _dmarc TXT (sent early), _mta-sts and _smtp._tls TXT, then A and AAAA of
+    # both MX hosts: nothing twice
+    assert dns_server.queries - before == 9
+
+
+def test_early_queries_only_for_one_valid_name_and_one_server(dns_server):
+    from diagnose.checks.early import EarlyQueries, query_wire, system_nameserver
+
+    assert EarlyQueries.start(settings(dns_server), "bad..lab") is None
+    two = DnsSettings(((dns_server.host, dns_server.port),) * 2, 2.0)
+    assert EarlyQueries.start(two, "good.lab") is None
+    # the wire is a standard query with an EDNS0 OPT record, as dnspython reads it
+    import dns.message
+
+    message = dns.message.from_wire(query_wire(4660, "_dmarc.good.lab", "TXT"))
+    assert (message.id, message.edns, message.payload) == (4660, 0, 1232)
+    assert str(message.question[0]) == "_dmarc.good.lab. IN TXT"
+    assert system_nameserver("/nonexistent/resolv.conf") is None
+
+
+def test_system_nameserver_only_when_resolv_conf_names_one(tmp_path):
+    from diagnose.checks.early import system_nameserver
+
+    one = tmp_path / "one.conf"
+    one.write_text("# comment\nsearch lab\nnameserver 127.0.0.53\noptions edns0\n")
+    assert system_nameserver(str(one)) == ("127.0.0.53", 53)
+    two = tmp_path / "two.conf"
+    two.write_text("nameserver 127.0.0.53\nnameserver ::1\n")
+    assert system_nameserver(str(two)) is None
+    bad = tmp_path / "bad.conf"
+    bad.write_text("nameserver not-an-address\n")
+    assert system_nameserver(str(bad)) is None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import ipaddress
 import math
 import random
 import socket
@@ -36,6 +35,7 @@ import dns.rdtypes.mxbase
 import dns.rdtypes.txtbase
 import dns.resolver
 
+from diagnose.checks.nameservers import parse_nameserver
 from diagnose.checks.settings import DnsSettings
 from diagnose.exceptions import UsageError
 
@@ -55,44 +55,6 @@ MAX_QUERIES = 100
 #: RFC 9715 / DNS Flag Day 2020: advertise 1232 bytes so that large answers are
 #: truncated (TC bit) rather than fragmented, and repeated over TCP (RFC 7766).
 EDNS_PAYLOAD = 1232
-
-
-def parse_nameserver(text: str) -> tuple[str, int]:
-    """``"HOST[:PORT]"`` as ``(host, port)``; IPv6 as ``[::1]:5353`` (or bare ``::1``).
-
-    HOST must be an IP address: the checks query that server directly. Raises
-    ``UsageError`` with a whole sentence for anything else.
-    """
-    raw = text.strip()
-    example = "give it as HOST[:PORT], for example 127.0.0.1:5353 or [::1]:5353"
-    host, port_text = raw, ""
-    if raw.startswith("["):
-        close = raw.find("]")
-        if close < 0:
-            raise UsageError(f"The nameserver '{text}' has no closing bracket; {example}.")
-        host, rest = raw[1:close], raw[close + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise UsageError(f"The nameserver '{text}' is malformed; {example}.")
-            port_text = rest[1:]
-            if not port_text:
-                raise UsageError(f"The nameserver '{text}' has an empty port; {example}.")
-    elif raw.count(":") == 1:
-        host, port_text = raw.split(":")
-        if not port_text:
-            raise UsageError(f"The nameserver '{text}' has an empty port; {example}.")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise UsageError(f"The nameserver '{text}' is not an IP address; {example}.") from None
-    port = 53
-    if port_text:
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise UsageError(
-                f"The nameserver port '{port_text}' in '{text}' is not a number from 1 to 65535."
-            )
-        port = int(port_text)
-    return str(address), port
 
 
 class _UdpChannel(asyncio.DatagramProtocol):

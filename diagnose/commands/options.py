@@ -88,6 +88,6 @@ def dns_settings(nameservers: tuple[str, ...], timeout: float) -> DnsSettings:
     """Parse ``--nameserver`` values; a malformed one is a usage error (exit 2)."""
     if not nameservers:
         return DnsSettings((), timeout)
-    from diagnose.checks.dnsquery import parse_nameserver
+    from diagnose.checks.nameservers import parse_nameserver
 
     return DnsSettings(tuple(parse_nameserver(value) for value in nameservers), timeout)

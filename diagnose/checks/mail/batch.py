@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from diagnose.checks.mail.extras import MailOptions
 from diagnose.checks.mail.report import RECEIVING, SENDING, DomainReport
@@ -22,6 +22,9 @@ from diagnose.checks.mail.rounds import check_domain_async
 from diagnose.checks.mail.verdict import group_status, receiving_verdict
 from diagnose.checks.results import CheckResult
 from diagnose.checks.settings import DnsSettings
+
+if TYPE_CHECKING:
+    from diagnose.checks.early import EarlyQueries
 
 DEFAULT_CONCURRENCY = 50
 
@@ -204,20 +207,28 @@ async def check_domains_async(
     dns: DnsSettings,
     concurrency: int = DEFAULT_CONCURRENCY,
     options: MailOptions | None = None,
+    early: EarlyQueries | None = None,
 ) -> AsyncIterator[DomainReport]:
-    """Check many domains, at most ``concurrency`` at a time, yielding in input order."""
+    """Check many domains, at most ``concurrency`` at a time, yielding in input order;
+    ``early`` holds round-1 queries already sent (closed here when the batch ends)."""
     from diagnose.checks.dnsquery import close_resolver, make_resolver
 
-    resolver = make_resolver(dns)
     try:
-        async for report in ordered_map(
-            domains,
-            lambda domain: check_domain_async(domain, dns, resolver=resolver, options=options),
-            concurrency,
-        ):
-            yield report
+        resolver = make_resolver(dns)
+        try:
+            async for report in ordered_map(
+                domains,
+                lambda domain: check_domain_async(
+                    domain, dns, resolver=resolver, options=options, early=early
+                ),
+                concurrency,
+            ):
+                yield report
+        finally:
+            close_resolver(resolver)
     finally:
-        close_resolver(resolver)
+        if early is not None:
+            early.close()
 
 
 def check_domains(
@@ -225,9 +236,10 @@ def check_domains(
     dns: DnsSettings,
     concurrency: int = DEFAULT_CONCURRENCY,
     options: MailOptions | None = None,
+    early: EarlyQueries | None = None,
 ) -> Iterator[DomainReport]:
     """Synchronous, ordered, streaming form of ``check_domains_async``."""
-    return drive(check_domains_async(domains, dns, concurrency, options))
+    return drive(check_domains_async(domains, dns, concurrency, options, early))
 
 
 class MailDomainCheck:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
 
     from diagnose.checks.dnsquery import Budget, Lookup
+    from diagnose.checks.early import EarlyQueries
 
 
 async def check_domain_async(
@@ -43,9 +44,11 @@ async def check_domain_async(
     *,
     resolver: Resolver | None = None,
     options: MailOptions | None = None,
+    early: EarlyQueries | None = None,
 ) -> DomainReport:
     """Check one domain; ``resolver`` (from ``make_resolver``) may be shared by a batch;
-    ``options``: DKIM selectors, the SMTP probe (``extras.MailOptions``).
+    ``options``: DKIM selectors, the SMTP probe (``extras.MailOptions``); ``early``
+    holds round-1 queries already sent (``diagnose.checks.early``).
 
     Never raises for anything about the domain or the network: a defect found on the
     way is reported as undetermined checks rather than ending a whole batch.
@@ -56,7 +59,7 @@ async def check_domain_async(
     try:
         if resolver is None:
             resolver = make_resolver(dns)
-        return await _check_domain(domain, dns, resolver, options or MailOptions())
+        return await _check_domain(domain, dns, resolver, options or MailOptions(), early)
     except (asyncio.CancelledError, DiagnoseError):
         raise  # DiagnoseError: no resolver at all, which is the caller's to report
     except Exception as error:  # a bug; the batch goes on, and the report says so
@@ -70,7 +73,11 @@ async def check_domain_async(
 
 
 async def _check_domain(
-    domain: str, dns: DnsSettings, resolver: Resolver, options: MailOptions
+    domain: str,
+    dns: DnsSettings,
+    resolver: Resolver,
+    options: MailOptions,
+    early: EarlyQueries | None = None,
 ) -> DomainReport:
     from diagnose.checks import dnsquery
 
@@ -90,6 +97,8 @@ async def _check_domain(
     # as the MX answer is in, without waiting for the TXT answers; SPF includes are
     # walked as soon as TXT is in.
     def start(qname: str, rdtype: str) -> asyncio.Future[Lookup]:
+        if early is not None:
+            return asyncio.ensure_future(early.lookup(resolver, qname, rdtype, budget))
         return asyncio.ensure_future(dnsquery.lookup(resolver, qname, rdtype, budget))
 
     mx_t, txt_t, dmarc_t = start(name, "MX"), start(name, "TXT"), start(f"_dmarc.{name}", "TXT")
