@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -70,11 +69,16 @@ def system_nameserver(path: str = _RESOLV_CONF) -> tuple[str, int] | None:
     return found[0] if len(found) == 1 else None
 
 
-@dataclass
 class _Sent:
-    qid: int
-    wire: bytes
-    datagrams: list[bytes] = field(default_factory=list)
+    """One query sent, and the datagrams that came back with its ID (a plain class:
+    dataclasses would cost an import before the queries go out)."""
+
+    __slots__ = ("datagrams", "qid", "wire")
+
+    def __init__(self, qid: int, wire: bytes) -> None:
+        self.qid = qid
+        self.wire = wire
+        self.datagrams: list[bytes] = []
 
 
 class EarlyQueries:
