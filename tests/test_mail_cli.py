@@ -227,6 +227,22 @@ def test_truncated_udp_answers_are_retried_over_tcp(cli, dns_server):
     assert dns_server.tcp_queries > before
 
 
+def test_the_collector_is_on_again_after_the_command(cli, dns_server):
+    # the command turns the cyclic garbage collector off while it imports
+    import gc
+
+    assert gc.isenabled()
+    result, _ = mail_json(cli, dns_server, "good.lab")
+    assert result.exit_code == 0
+    assert gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        mail_json(cli, dns_server, "good.lab")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_exit_code_0_when_only_warnings(cli, dns_server):
     result, [report] = mail_json(cli, dns_server, "implicit.lab")
     assert report["status"] == "warn"
