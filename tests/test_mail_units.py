@@ -361,3 +361,113 @@ def test_system_nameserver_only_when_resolv_conf_names_one(tmp_path):
     bad = tmp_path / "bad.conf"
     bad.write_text("nameserver not-an-address\n")
     assert system_nameserver(str(bad)) is None
+
+
+def _mx_answer(name, *exchanges, qid=7, rcode=0, cname=False):
+    import dns.message
+    import dns.rcode
+    import dns.rrset
+
+    query = dns.message.make_query(name, "MX")
+    query.id = qid
+    response = dns.message.make_response(query)
+    response.set_rcode(dns.rcode.Rcode(rcode))
+    if cname:
+        response.answer.append(dns.rrset.from_text(name, 300, "IN", "CNAME", "other.lab."))
+    if exchanges:
+        response.answer.append(dns.rrset.from_text(name, 300, "IN", "MX", *exchanges))
+    return response.to_wire()  # names compressed, as servers send them
+
+
+def test_mx_exchanges_read_from_the_wire():
+    from diagnose.checks.early import mx_exchanges
+
+    wire = _mx_answer("good.lab.", "10 mx1.good.lab.", "20 MX2.Good.LAB.")
+    assert sorted(mx_exchanges(wire, 7, "good.lab")) == ["mx1.good.lab", "mx2.good.lab"]
+    assert mx_exchanges(_mx_answer("nullmx.lab.", "0 ."), 7, "nullmx.lab") == [""]
+    assert mx_exchanges(_mx_answer("implicit.lab."), 7, "implicit.lab") == []  # NODATA
+    # anything the resolver must judge itself: another ID, another name, an rcode, a CNAME
+    assert mx_exchanges(wire, 8, "good.lab") is None
+    assert mx_exchanges(wire, 7, "other.lab") is None
+    assert mx_exchanges(_mx_answer("x.lab.", qid=7, rcode=2), 7, "x.lab") is None
+    assert mx_exchanges(_mx_answer("c.lab.", "10 mx.lab.", cname=True), 7, "c.lab") is None
+    assert mx_exchanges(wire[:20], 7, "good.lab") is None
+
+
+@given(st.binary(max_size=300), st.integers(0, 65535))
+def test_mx_exchanges_never_raise_on_any_datagram(data, qid):
+    from diagnose.checks.early import mx_exchanges
+
+    found = mx_exchanges(data, qid, "good.lab")
+    assert found is None or all(isinstance(exchange, str) for exchange in found)
+
+
+def test_compression_pointer_loops_are_refused():
+    from diagnose.checks.early import mx_exchanges
+
+    # header (QR, one question), then a question name that points at itself
+    looping = bytes.fromhex("0007 8180 0001 0001 0000 0000") + b"\xc0\x0c" + b"\x00\x0f\x00\x01"
+    assert mx_exchanges(looping, 7, "good.lab") is None
+
+
+class NoisyRelay:
+    """A UDP relay on loopback in front of the test DNS server that sends, before each
+    real answer, a datagram with the query's ID that is no answer (junk), and the real
+    answer's header on a question for another name (as an off-path sender might)."""
+
+    def __init__(self, upstream):
+        import threading
+
+        self.upstream = (upstream.host, upstream.port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.stopped = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        import dns.message
+
+        while not self.stopped:
+            try:
+                query, client = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
+                up.settimeout(2)
+                up.sendto(query, self.upstream)
+                try:
+                    answer = up.recv(65535)
+                except TimeoutError:
+                    continue
+            other = dns.message.make_response(dns.message.make_query("other.lab.", "MX"))
+            other.id = int.from_bytes(query[:2], "big")
+            self.sock.sendto(query[:2] + b"\x81\x80junk", client)
+            self.sock.sendto(other.to_wire(), client)
+            self.sock.sendto(answer, client)
+
+    def stop(self):
+        self.stopped = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+# Domains whose every query is sent early (round 1, and round 2 from the MX answer):
+# the noise meets only the early reader, which must drop it.
+@pytest.mark.parametrize("domain", ["good.lab", "nullmx.lab", "dmarcnone.lab"])
+def test_early_queries_drop_noise_and_keep_the_answer(dns_server, domain):
+    from diagnose.checks.early import EarlyQueries
+
+    relay = NoisyRelay(dns_server)
+    try:
+        noisy = DnsSettings((parse_nameserver(relay.address),), 2.0)
+        plain = [r.to_dict() for r in check_domains([domain], settings(dns_server, 2.0))]
+        early = EarlyQueries.start(noisy, domain)
+        assert early is not None
+        assert [r.to_dict() for r in check_domains([domain], noisy, early=early)] == plain
+    finally:
+        relay.stop()

@@ -1,21 +1,25 @@
-"""The first domain's round-1 queries, sent before dnspython and asyncio are imported.
+"""The first domain's queries, sent while dnspython and asyncio are still being imported.
 
-``diagnose mail DOMAIN`` spends about 70 ms importing asyncio and dnspython before it
-can ask anything. Over a link with 100 ms per DNS answer that is most of a round trip.
-So the command builds round 1's three queries (MX, TXT, ``_dmarc`` TXT; RFC 1035
-§4.1 message format, with the same EDNS0 OPT record and 1232-byte payload as the
-resolver, RFC 6891) with the standard library alone, sends them to the first
-nameserver, the one the resolver asks first, and only then imports the rest; the
-answers wait in the socket meanwhile.
+``diagnose mail DOMAIN`` spends about 70 ms (far more on a busy machine) importing
+asyncio and dnspython before it can ask anything; over a link with 100 ms per DNS
+answer that is most of a round trip. So the command builds round 1's three queries
+(MX, TXT, ``_dmarc`` TXT; the RFC 1035 §4.1 message format, with the same EDNS0 OPT
+record and 1232-byte payload as the resolver, RFC 6891) with the standard library
+alone, sends them to the nameserver the resolver would ask, and only then imports the
+rest. A reader thread keeps the answers, and as soon as the MX answer is in it sends
+round 2 too (every MX target's A and AAAA, or, with no MX record, the domain's own),
+so that both rounds can be under way while the imports run.
 
-When the pipeline asks for one of these names (``EarlyQueries.lookup``), a clean
-answer from that server is used as the resolver would use it: the records (OK), the
-name without records of that type (NODATA) or NXDOMAIN. Anything else (a truncated
-answer, a CNAME to follow, SERVFAIL or any other rcode, no answer within one attempt)
-is left to the resolver, which asks again in its own way (over TCP, the next server,
-and so on), so that every outcome stays what it was without the early queries. A
-datagram that is no answer to our question is noise and is dropped (the wait goes
-on). Nothing here imports dnspython or asyncio at module level.
+The resolver then answers a question from these when it can (``attach``): a clean
+answer from that server becomes the very ``Answer`` or ``NXDOMAIN`` dnspython would
+have made of it (``dns.resolver.Answer`` reads the message). Anything else (a
+truncated answer, a CNAME to follow, SERVFAIL or any other rcode, no answer within
+one attempt) is left to the resolver, which asks again in its own way (over TCP, and
+so on), so that every outcome stays what it was without the early queries. A datagram
+that is no answer to our question is noise and is dropped (the wait goes on). Only
+with exactly one nameserver: with several, a silent first one would cost an attempt
+more before the resolver's failover reached the next. Nothing here imports dnspython
+or asyncio at module level.
 """
 
 from __future__ import annotations
@@ -23,21 +27,26 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import asyncio
+    import threading
+    from collections.abc import Awaitable, Callable
 
-    from dns.asyncresolver import Resolver
+    import dns.asyncresolver
+    import dns.resolver
 
-    from diagnose.checks.dnsquery import Budget, Lookup
     from diagnose.checks.settings import DnsSettings
 
-#: RFC 1035 §3.2.2 types: what round 1 asks.
-_TYPES = {"MX": 15, "TXT": 16}
+#: RFC 1035 §3.2.2 (and RFC 3596 for AAAA): the types the early rounds ask.
+_TYPES = {"A": 1, "MX": 15, "TXT": 16, "AAAA": 28}
+_CNAME = 5
 #: The resolver's EDNS0 payload (``dnsquery.EDNS_PAYLOAD``; RFC 9715).
 _PAYLOAD = 1232
 _RESOLV_CONF = "/etc/resolv.conf"
+#: Round 2 is sent early only for this many MX hosts at most (else the checks ask).
+MAX_EARLY_TARGETS = 10
 
 
 def query_wire(qid: int, name: str, rdtype: str) -> bytes:
@@ -69,6 +78,66 @@ def system_nameserver(path: str = _RESOLV_CONF) -> tuple[str, int] | None:
     return found[0] if len(found) == 1 else None
 
 
+def _read_name(wire: bytes, offset: int) -> tuple[str, int]:
+    """A domain name at ``offset`` (RFC 1035 §4.1.4 compression followed), lowercase,
+    and the offset after it in the record. Raises ValueError for a malformed name."""
+    labels: list[str] = []
+    end = -1
+    jumps = 0
+    while True:
+        if offset >= len(wire):
+            raise ValueError("The name runs past the message.")
+        length = wire[offset]
+        if length & 0xC0 == 0xC0:
+            if offset + 1 >= len(wire) or jumps > 64:
+                raise ValueError("A compression pointer is malformed or loops.")
+            if end < 0:
+                end = offset + 2
+            offset = ((length & 0x3F) << 8) | wire[offset + 1]
+            jumps += 1
+            continue
+        if length & 0xC0:
+            raise ValueError("A label type is unknown.")
+        offset += 1
+        if length == 0:
+            break
+        label = wire[offset : offset + length]
+        if len(label) != length:
+            raise ValueError("A label runs past the message.")
+        labels.append(label.decode("ascii", "replace").lower())
+        offset += length
+    return ".".join(labels), (end if end >= 0 else offset)
+
+
+def mx_exchanges(wire: bytes, qid: int, name: str) -> list[str] | None:
+    """The MX targets a clean answer to (``name``, MX) gives, [] for NODATA; None for
+    anything the resolver must judge itself (not our answer, TC, an rcode other than
+    NOERROR, a CNAME, a malformed message)."""
+    try:
+        rid, flags, qdcount, ancount = struct.unpack_from("!HHHH", wire)
+        if rid != qid or not flags & 0x8000 or flags & 0x0200 or flags & 0x000F or qdcount != 1:
+            return None
+        qname, offset = _read_name(wire, 12)
+        qtype, _ = struct.unpack_from("!HH", wire, offset)
+        if qname != name or qtype != _TYPES["MX"]:
+            return None
+        offset += 4
+        found: list[str] = []
+        for _ in range(ancount):
+            owner, offset = _read_name(wire, offset)
+            rtype, _, _, length = struct.unpack_from("!HHIH", wire, offset)
+            offset += 10
+            if rtype == _CNAME or owner != name:
+                return None
+            if rtype == _TYPES["MX"]:
+                exchange, _ = _read_name(wire, offset + 2)
+                found.append(exchange)
+            offset += length
+        return found
+    except (struct.error, ValueError):
+        return None
+
+
 class _Sent:
     """One query sent, and the datagrams that came back with its ID (a plain class:
     dataclasses would cost an import before the queries go out)."""
@@ -82,23 +151,27 @@ class _Sent:
 
 
 class EarlyQueries:
-    """Round 1 of one domain, already on the wire; ``lookup`` takes each answer once."""
+    """One domain's rounds, already on the wire; ``attach`` lets a resolver use them."""
 
-    def __init__(self, sock: socket.socket, sent: dict[tuple[str, str], _Sent]) -> None:
+    def __init__(self, sock: socket.socket, server: tuple[str, int], name: str) -> None:
         self._sock = sock
-        self._sent = sent
-        self._by_id = {entry.qid: entry for entry in sent.values()}
+        self._server = server
+        self._name = name
+        self._sent: dict[tuple[str, str], _Sent] = {}
+        self._by_id: dict[int, _Sent] = {}
+        self._closed = False
+        self._mx: _Sent | None = None
+        self._round2 = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._arrived: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._lock: threading.Lock | None = None
 
     @classmethod
     def start(cls, settings: DnsSettings, domain: str) -> EarlyQueries | None:
-        """Send MX, TXT and ``_dmarc`` TXT for ``domain``; None when that cannot be done
-        (an invalid name, no nameserver, a socket error): the checks then ask as usual.
-
-        Only with exactly one nameserver: with several, a silent first one would cost
-        an attempt more before the resolver's failover reached the next.
-        """
+        """Send MX, TXT and ``_dmarc`` TXT for ``domain`` and start the reader; None
+        when that cannot be done (an invalid name, not exactly one nameserver, a socket
+        error): the checks then ask as usual."""
         from diagnose.checks.names import DomainSyntaxError, normalize_domain
 
         try:
@@ -111,130 +184,204 @@ class EarlyQueries:
         if server is None:
             return None
         family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        sent: dict[tuple[str, str], _Sent] = {}
+        early = cls(socket.socket(family, socket.SOCK_DGRAM), server, name)
         try:
-            sock.connect(server)
-            sock.setblocking(False)
-            ids = set()
-            for qname, rdtype in ((name, "MX"), (name, "TXT"), (f"_dmarc.{name}", "TXT")):
-                qid = int.from_bytes(os.urandom(2), "big")
-                while qid in ids:
-                    qid = int.from_bytes(os.urandom(2), "big")
-                ids.add(qid)
-                wire = query_wire(qid, qname, rdtype)
-                sock.send(wire)
-                sent[(qname, rdtype)] = _Sent(qid, wire)
+            early._sock.connect(server)
+            early._sock.setblocking(False)
+            early._send(name, "MX")
+            early._send(name, "TXT")
+            early._send(f"_dmarc.{name}", "TXT")
         except OSError:
-            sock.close()
+            early._sock.close()
             return None
-        return cls(sock, sent)
+        early._mx = early._sent[(name, "MX")]
+        import threading  # after the queries are out: asyncio imports it anyway
 
-    async def lookup(self, resolver: Resolver, name: str, rdtype: str, budget: Budget) -> Lookup:
-        """``dnsquery.lookup``, answered from the early query when there is a clean one."""
-        from diagnose.checks import dnsquery
+        early._lock = threading.Lock()
+        early._thread = threading.Thread(target=early._read, name="diagnose-early", daemon=True)
+        early._thread.start()
+        return early
 
-        entry = self._sent.pop((name.lower(), rdtype), None)
-        if entry is not None and budget.remaining() > 0:
-            # One attempt, as the resolver's first would have been; then it goes on.
-            wait = min(float(resolver.timeout), budget.remaining())
-            answered, found = await self._answer(entry, name, rdtype, wait)
-            if found is not None:
-                return found
-            if not answered and budget.remaining() <= 0:
-                # what the resolver reports when the budget ends in silence
-                outcome, reason = dnsquery.classify(TimeoutError())
-                return dnsquery.Lookup(name, rdtype, outcome, reason=reason)
-        return await dnsquery.lookup(resolver, name, rdtype, budget)
+    def _send(self, name: str, rdtype: str) -> None:
+        qid = int.from_bytes(os.urandom(2), "big")
+        while qid in self._by_id:
+            qid = int.from_bytes(os.urandom(2), "big")
+        entry = _Sent(qid, query_wire(qid, name, rdtype))
+        self._sent[(name, rdtype)] = entry
+        self._by_id[qid] = entry
+        self._sock.send(entry.wire)
+
+    # -- the reader thread -------------------------------------------------------------
+
+    def _read(self) -> None:
+        import select
+
+        while not self._closed:
+            try:
+                ready, _, _ = select.select([self._sock], [], [], 0.05)
+                if not ready:
+                    continue
+                data = self._sock.recv(65535)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except (OSError, ValueError):  # closed, or ICMP unreachable: the resolver tells
+                return
+            assert self._lock is not None
+            with self._lock:
+                entry = self._by_id.get(int.from_bytes(data[:2], "big")) if len(data) > 1 else None
+                if entry is None:
+                    continue
+                entry.datagrams.append(data)
+                if entry is self._mx and not self._round2:
+                    self._round2 = self._send_round2(entry, data)
+            loop, arrived = self._loop, self._arrived
+            if loop is not None and arrived is not None:
+                try:
+                    loop.call_soon_threadsafe(arrived.set)
+                except RuntimeError:  # the loop is closed: nobody waits any more
+                    return
+
+    def _send_round2(self, mx: _Sent, data: bytes) -> bool:
+        """Round 2 from the MX answer (what ``mx.check_targets`` or the implicit MX of
+        RFC 5321 §5.1 will ask); True once decided, sent or not."""
+        from diagnose.checks.names import host_name_problem
+
+        exchanges = mx_exchanges(data, mx.qid, self._name)
+        if exchanges is None:
+            return False  # not a clean answer (yet): a later datagram may be
+        if not exchanges:
+            hosts = [self._name]  # NODATA: the implicit MX, the domain's own addresses
+        else:
+            hosts = sorted({ex for ex in exchanges if ex and not host_name_problem(ex)})
+        if len(hosts) > MAX_EARLY_TARGETS:
+            return True
+        try:
+            for host in hosts:
+                for rdtype in ("A", "AAAA"):
+                    if (host, rdtype) not in self._sent:
+                        self._send(host, rdtype)
+        except OSError:
+            pass
+        return True
+
+    # -- the resolver's side -----------------------------------------------------------
+
+    def attach(self, resolver: dns.asyncresolver.Resolver) -> None:
+        """Let ``resolver`` answer from the early queries when it can (only this
+        resolver object; its class is untouched)."""
+        original = resolver.resolve
+        # An instance attribute shadows the method for this resolver only.
+        resolver.resolve = self._resolver(original, float(resolver.timeout))  # type: ignore[method-assign,assignment]
+
+    def _resolver(
+        self, original: Callable[..., Awaitable[dns.resolver.Answer]], attempt: float
+    ) -> Callable[..., Awaitable[dns.resolver.Answer]]:
+        async def resolve(qname: Any, rdtype: Any = "A", *args: Any, **kwargs: Any) -> Any:
+            import dns.name
+            import dns.resolver
+
+            plain = not args and set(kwargs) <= {"search", "lifetime", "raise_on_no_answer"}
+            entry = None
+            if plain and isinstance(qname, dns.name.Name) and isinstance(rdtype, str):
+                key = (qname.to_text(omit_final_dot=True).lower(), rdtype.upper())
+                assert self._lock is not None
+                with self._lock:
+                    entry = self._sent.pop(key, None)
+            if entry is None:
+                return await original(qname, rdtype, *args, **kwargs)
+            lifetime = kwargs.get("lifetime")
+            wait = attempt if lifetime is None else min(attempt, float(lifetime))
+            waited, answer = await self._answer(entry, qname, wait, kwargs)
+            if answer is not None:
+                return answer
+            if lifetime is not None:
+                left = float(lifetime) - waited
+                if left <= 0:  # what the resolver says when its lifetime ends in silence
+                    raise dns.resolver.LifetimeTimeout(timeout=waited, errors=[])  # type: ignore[no-untyped-call]
+                kwargs = {**kwargs, "lifetime": left}
+            return await original(qname, rdtype, *args, **kwargs)
+
+        return resolve
 
     async def _answer(
-        self, entry: _Sent, name: str, rdtype: str, wait: float
-    ) -> tuple[bool, Lookup | None]:
-        """(answered, lookup): see ``_judge``; (False, None) when nothing came in time."""
+        self, entry: _Sent, qname: Any, wait: float, options: dict[str, Any]
+    ) -> tuple[float, Any]:
+        """(seconds waited, the Answer), or (waited, None) to leave it to the resolver.
+        Raises NXDOMAIN as the resolver would."""
         import asyncio
 
         loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop, self._arrived = loop, asyncio.Event()
-            loop.add_reader(self._sock.fileno(), self._read)
-            self._read()  # answers that came while the imports ran
-        assert self._arrived is not None
-        deadline = loop.time() + wait
+        if self._arrived is None:
+            self._arrived = asyncio.Event()
+            self._loop = loop
+        started = loop.time()
         while True:
-            while entry.datagrams:
-                answered, found = _judge(entry, entry.datagrams.pop(0), name, rdtype)
-                if answered:
-                    return True, found
-            left = deadline - loop.time()
+            assert self._lock is not None
+            with self._lock:
+                pending = list(entry.datagrams)
+                entry.datagrams.clear()
+            for data in pending:
+                verdict = self._judge(entry, data, qname, options)
+                if verdict is not False:
+                    return loop.time() - started, verdict
+            left = started + wait - loop.time()
             if left <= 0:
-                return False, None
+                return loop.time() - started, None
             self._arrived.clear()
+            with self._lock:
+                more = bool(entry.datagrams)
+            if more:
+                continue
             try:
                 await asyncio.wait_for(self._arrived.wait(), left)
             except TimeoutError:
-                return False, None
+                return loop.time() - started, None
 
-    def _read(self) -> None:
-        while True:
-            try:
-                data = self._sock.recv(65535)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:  # ICMP unreachable and the like: the resolver will tell
-                break
-            entry = self._by_id.get(int.from_bytes(data[:2], "big")) if len(data) >= 2 else None
-            if entry is not None:
-                entry.datagrams.append(data)
-        if self._arrived is not None:
-            self._arrived.set()
+    def _judge(self, entry: _Sent, data: bytes, qname: Any, options: dict[str, Any]) -> Any:
+        """The Answer ``data`` gives; None to leave the question to the resolver; False
+        when ``data`` is no answer to it (noise: keep waiting). Raises NXDOMAIN."""
+        import dns.flags
+        import dns.message
+        import dns.rcode
+        import dns.rdatatype
+        import dns.resolver
+
+        query = dns.message.from_wire(entry.wire)
+        try:
+            response = dns.message.from_wire(data)
+        except Exception:  # a malformed datagram is noise, not an answer
+            return False
+        if not query.is_response(response):
+            return False
+        if response.flags & dns.flags.TC:
+            return None  # truncated: the resolver repeats it over TCP (RFC 7766)
+        if any(rrset.rdtype == dns.rdatatype.CNAME for rrset in response.answer):
+            return None  # an alias: the resolver follows the chain its own way
+        question = query.question[0]
+        rcode = response.rcode()
+        if rcode == dns.rcode.NXDOMAIN and not response.answer:
+            raise dns.resolver.NXDOMAIN(qnames=[qname], responses={qname: response})  # type: ignore[no-untyped-call]
+        if rcode != dns.rcode.NOERROR:
+            return None  # SERVFAIL, REFUSED, FORMERR...: the resolver's to handle
+        if any(rrset.name != question.name for rrset in response.answer):
+            return None  # records of another name: the resolver's to judge
+        if not isinstance(response, dns.message.QueryMessage):
+            return None
+        answer = dns.resolver.Answer(
+            question.name,
+            question.rdtype,
+            question.rdclass,
+            response,
+            self._server[0],
+            self._server[1],
+        )
+        if answer.rrset is None and options.get("raise_on_no_answer", True):
+            raise dns.resolver.NoAnswer(response=response)  # type: ignore[no-untyped-call]
+        return answer
 
     def close(self) -> None:
-        """Stop listening and close the socket (the batch is done)."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.remove_reader(self._sock.fileno())
+        """Stop the reader and close the socket (the batch is done)."""
+        self._closed = True
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(1.0)
         self._sock.close()
-
-
-def _judge(entry: _Sent, data: bytes, name: str, rdtype: str) -> tuple[bool, Lookup | None]:
-    """(True, the lookup ``data`` answers with), or (True, None) to leave the question
-    to the resolver, or (False, None) when ``data`` is no answer to it (noise)."""
-    import dns.flags
-    import dns.message
-    import dns.rcode
-    import dns.rdataclass
-    import dns.rdatatype
-    import dns.resolver
-
-    from diagnose.checks import dnsquery
-
-    query = dns.message.from_wire(entry.wire)
-    try:
-        response = dns.message.from_wire(data)
-    except Exception:  # a malformed datagram is noise, not an answer
-        return False, None
-    if not query.is_response(response):
-        return False, None
-    if response.flags & dns.flags.TC:
-        return True, None  # truncated: the resolver repeats it over TCP (RFC 7766)
-    if any(rrset.rdtype == dns.rdatatype.CNAME for rrset in response.answer):
-        return True, None  # an alias: the resolver follows the chain
-    rcode = response.rcode()
-    if rcode == dns.rcode.NXDOMAIN and not response.answer:
-        nxdomain = dns.resolver.NXDOMAIN()  # type: ignore[no-untyped-call]
-        outcome, reason = dnsquery.classify(nxdomain)
-        return True, dnsquery.Lookup(name, rdtype, outcome, reason=reason)
-    if rcode != dns.rcode.NOERROR:
-        return True, None  # SERVFAIL, REFUSED, FORMERR...: the resolver's to handle
-    qname = query.question[0].name
-    canonical = qname.to_text(omit_final_dot=True).lower()
-    rrset = response.get_rrset(
-        response.answer, qname, dns.rdataclass.IN, dns.rdatatype.from_text(rdtype)
-    )
-    if rrset is None:
-        if response.answer:
-            return True, None  # records of another name or type: the resolver's to judge
-        nodata = dnsquery.Lookup(name, rdtype, dnsquery.Outcome.NODATA, canonical_name=canonical)
-        return True, nodata
-    return True, dnsquery.Lookup(
-        name, rdtype, dnsquery.Outcome.OK, tuple(rrset), canonical_name=canonical
-    )

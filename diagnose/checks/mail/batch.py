@@ -210,17 +210,18 @@ async def check_domains_async(
     early: EarlyQueries | None = None,
 ) -> AsyncIterator[DomainReport]:
     """Check many domains, at most ``concurrency`` at a time, yielding in input order;
-    ``early`` holds round-1 queries already sent (closed here when the batch ends)."""
+    ``early`` holds queries already sent (``diagnose.checks.early``), which the resolver
+    answers from when it can (closed here when the batch ends)."""
     from diagnose.checks.dnsquery import close_resolver, make_resolver
 
     try:
         resolver = make_resolver(dns)
+        if early is not None:
+            early.attach(resolver)
         try:
             async for report in ordered_map(
                 domains,
-                lambda domain: check_domain_async(
-                    domain, dns, resolver=resolver, options=options, early=early
-                ),
+                lambda domain: check_domain_async(domain, dns, resolver=resolver, options=options),
                 concurrency,
             ):
                 yield report

@@ -8,7 +8,8 @@ MX of RFC 5321 §5.1). SPF include/redirect chains add rounds only when the reco
 has them (``spf.check_spf``, started as soon as TXT is in), each level's lookups
 again at once; so does DMARC's tree walk (``dmarc.check_dmarc``, RFC 9989 §4.10),
 only for a domain without a record of its own, all its parents at once. After an
-NXDOMAIN, one more query checks that the servers resolve the top-level domain. Every lookup shares one time budget per domain
+NXDOMAIN, one more query checks that the servers resolve the top-level domain.
+Every lookup shares one time budget per domain
 (``DnsSettings.timeout``), and a lookup that runs out of it is undetermined (status
 error), never "missing".
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
 
     from diagnose.checks.dnsquery import Budget, Lookup
-    from diagnose.checks.early import EarlyQueries
 
 
 async def check_domain_async(
@@ -44,11 +44,9 @@ async def check_domain_async(
     *,
     resolver: Resolver | None = None,
     options: MailOptions | None = None,
-    early: EarlyQueries | None = None,
 ) -> DomainReport:
     """Check one domain; ``resolver`` (from ``make_resolver``) may be shared by a batch;
-    ``options``: DKIM selectors, the SMTP probe (``extras.MailOptions``); ``early``
-    holds round-1 queries already sent (``diagnose.checks.early``).
+    ``options``: DKIM selectors, the SMTP probe (``extras.MailOptions``).
 
     Never raises for anything about the domain or the network: a defect found on the
     way is reported as undetermined checks rather than ending a whole batch.
@@ -59,7 +57,7 @@ async def check_domain_async(
     try:
         if resolver is None:
             resolver = make_resolver(dns)
-        return await _check_domain(domain, dns, resolver, options or MailOptions(), early)
+        return await _check_domain(domain, dns, resolver, options or MailOptions())
     except (asyncio.CancelledError, DiagnoseError):
         raise  # DiagnoseError: no resolver at all, which is the caller's to report
     except Exception as error:  # a bug; the batch goes on, and the report says so
@@ -73,11 +71,7 @@ async def check_domain_async(
 
 
 async def _check_domain(
-    domain: str,
-    dns: DnsSettings,
-    resolver: Resolver,
-    options: MailOptions,
-    early: EarlyQueries | None = None,
+    domain: str, dns: DnsSettings, resolver: Resolver, options: MailOptions
 ) -> DomainReport:
     from diagnose.checks import dnsquery
 
@@ -97,8 +91,6 @@ async def _check_domain(
     # as the MX answer is in, without waiting for the TXT answers; SPF includes are
     # walked as soon as TXT is in.
     def start(qname: str, rdtype: str) -> asyncio.Future[Lookup]:
-        if early is not None:
-            return asyncio.ensure_future(early.lookup(resolver, qname, rdtype, budget))
         return asyncio.ensure_future(dnsquery.lookup(resolver, qname, rdtype, budget))
 
     mx_t, txt_t, dmarc_t = start(name, "MX"), start(name, "TXT"), start(f"_dmarc.{name}", "TXT")
