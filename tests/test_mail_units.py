@@ -471,3 +471,37 @@ def test_early_queries_drop_noise_and_keep_the_answer(dns_server, domain):
         assert [r.to_dict() for r in check_domains([domain], noisy, early=early)] == plain
     finally:
         relay.stop()
+
+
+def test_an_early_answer_serves_a_question_asked_twice(dns_server):
+    import asyncio
+    import time
+
+    from diagnose.checks.dnsquery import Budget, Outcome, close_resolver, lookup, make_resolver
+    from diagnose.checks.early import EarlyQueries
+
+    before = dns_server.queries
+    early = EarlyQueries.start(settings(dns_server), "good.lab")
+    assert early is not None
+
+    async def ask():
+        resolver = make_resolver(settings(dns_server))
+        early.attach(resolver)
+        budget = Budget(2.0)
+        try:
+            both = await asyncio.gather(
+                lookup(resolver, "good.lab", "MX", budget),
+                lookup(resolver, "good.lab", "MX", budget),
+            )
+            return [*both, await lookup(resolver, "mx1.good.lab", "A", budget)]
+        finally:
+            close_resolver(resolver)
+
+    try:
+        first, second, address = asyncio.run(ask())
+        time.sleep(0.2)  # round 2 (4 queries) went out when the MX answer came
+    finally:
+        early.close()
+    assert first.outcome is second.outcome is address.outcome is Outcome.OK
+    assert first.records == second.records
+    assert dns_server.queries - before == 3 + 4

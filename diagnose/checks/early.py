@@ -139,15 +139,20 @@ def mx_exchanges(wire: bytes, qid: int, name: str) -> list[str] | None:
 
 
 class _Sent:
-    """One query sent, and the datagrams that came back with its ID (a plain class:
-    dataclasses would cost an import before the queries go out)."""
+    """One query sent, the datagrams that came back with its ID, and what became of it:
+    ``result`` (an Answer, or the NXDOMAIN to raise) once ``settled``, or ``declined``
+    when it is the resolver's to ask. A plain class: dataclasses would cost an import
+    before the queries go out."""
 
-    __slots__ = ("datagrams", "qid", "wire")
+    __slots__ = ("datagrams", "declined", "qid", "result", "settled", "wire")
 
     def __init__(self, qid: int, wire: bytes) -> None:
         self.qid = qid
         self.wire = wire
         self.datagrams: list[bytes] = []
+        self.settled = False
+        self.declined = False
+        self.result: Any = None
 
 
 class EarlyQueries:
@@ -286,13 +291,15 @@ class EarlyQueries:
                 key = (qname.to_text(omit_final_dot=True).lower(), rdtype.upper())
                 assert self._lock is not None
                 with self._lock:
-                    entry = self._sent.pop(key, None)
-            if entry is None:
+                    entry = self._sent.get(key)
+            if entry is None or entry.declined:
                 return await original(qname, rdtype, *args, **kwargs)
             lifetime = kwargs.get("lifetime")
             wait = attempt if lifetime is None else min(attempt, float(lifetime))
-            waited, answer = await self._answer(entry, qname, wait, kwargs)
+            waited, answer = await self._answer(entry, qname, wait)
             if answer is not None:
+                if answer.rrset is None and kwargs.get("raise_on_no_answer", True):
+                    raise dns.resolver.NoAnswer(response=answer.response)  # type: ignore[no-untyped-call]
                 return answer
             if lifetime is not None:
                 left = float(lifetime) - waited
@@ -303,11 +310,11 @@ class EarlyQueries:
 
         return resolve
 
-    async def _answer(
-        self, entry: _Sent, qname: Any, wait: float, options: dict[str, Any]
-    ) -> tuple[float, Any]:
+    async def _answer(self, entry: _Sent, qname: Any, wait: float) -> tuple[float, Any]:
         """(seconds waited, the Answer), or (waited, None) to leave it to the resolver.
-        Raises NXDOMAIN as the resolver would."""
+        Raises NXDOMAIN as the resolver would. A question asked twice (the MX hosts'
+        addresses by the MX check and by SPF's mx) gets the same answer, as from a
+        cache; one asked while another waits for it waits too."""
         import asyncio
 
         loop = asyncio.get_running_loop()
@@ -316,28 +323,47 @@ class EarlyQueries:
             self._loop = loop
         started = loop.time()
         while True:
+            if entry.settled:
+                if isinstance(entry.result, BaseException):
+                    raise entry.result
+                return loop.time() - started, entry.result
+            if entry.declined:
+                return loop.time() - started, None
             assert self._lock is not None
             with self._lock:
                 pending = list(entry.datagrams)
                 entry.datagrams.clear()
             for data in pending:
-                verdict = self._judge(entry, data, qname, options)
-                if verdict is not False:
-                    return loop.time() - started, verdict
+                try:
+                    verdict = self._judge(entry, data, qname)
+                except BaseException as nxdomain:  # NXDOMAIN, a fact like an answer
+                    entry.settled, entry.result = True, nxdomain
+                    self._arrived.set()  # others waiting for this question see it
+                    raise
+                if verdict is False:
+                    continue  # noise
+                if verdict is None:
+                    entry.declined = True
+                else:
+                    entry.settled, entry.result = True, verdict
+                self._arrived.set()
+                return loop.time() - started, verdict
             left = started + wait - loop.time()
             if left <= 0:
+                entry.declined = True  # one attempt in silence: the resolver goes on
                 return loop.time() - started, None
             self._arrived.clear()
-            with self._lock:
-                more = bool(entry.datagrams)
+            with self._lock:  # what came (or was settled) before the clear is not lost
+                more = bool(entry.datagrams) or entry.settled or entry.declined
             if more:
                 continue
             try:
                 await asyncio.wait_for(self._arrived.wait(), left)
             except TimeoutError:
+                entry.declined = True
                 return loop.time() - started, None
 
-    def _judge(self, entry: _Sent, data: bytes, qname: Any, options: dict[str, Any]) -> Any:
+    def _judge(self, entry: _Sent, data: bytes, qname: Any) -> Any:
         """The Answer ``data`` gives; None to leave the question to the resolver; False
         when ``data`` is no answer to it (noise: keep waiting). Raises NXDOMAIN."""
         import dns.flags
@@ -375,8 +401,6 @@ class EarlyQueries:
             self._server[0],
             self._server[1],
         )
-        if answer.rrset is None and options.get("raise_on_no_answer", True):
-            raise dns.resolver.NoAnswer(response=response)  # type: ignore[no-untyped-call]
         return answer
 
     def close(self) -> None:
