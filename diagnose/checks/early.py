@@ -171,6 +171,7 @@ class EarlyQueries:
         self._arrived: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
         self._lock: threading.Lock | None = None
+        self._wake_r, self._wake_w = -1, -1  # a pipe that wakes the reader to stop
 
     @classmethod
     def start(cls, settings: DnsSettings, domain: str) -> EarlyQueries | None:
@@ -203,6 +204,7 @@ class EarlyQueries:
         import threading  # after the queries are out: asyncio imports it anyway
 
         early._lock = threading.Lock()
+        early._wake_r, early._wake_w = os.pipe()
         early._thread = threading.Thread(target=early._read, name="diagnose-early", daemon=True)
         early._thread.start()
         return early
@@ -223,9 +225,9 @@ class EarlyQueries:
 
         while not self._closed:
             try:
-                ready, _, _ = select.select([self._sock], [], [], 0.05)
-                if not ready:
-                    continue
+                ready, _, _ = select.select([self._sock.fileno(), self._wake_r], [], [])
+                if self._closed or self._wake_r in ready:
+                    return
                 data = self._sock.recv(65535)
             except (BlockingIOError, InterruptedError):
                 continue
@@ -404,8 +406,13 @@ class EarlyQueries:
         return answer
 
     def close(self) -> None:
-        """Stop the reader and close the socket (the batch is done)."""
+        """Stop the reader and close the socket (the batch is done). The reader is
+        woken through its pipe, so that closing waits for nothing."""
         self._closed = True
-        if self._thread is not None and self._thread.is_alive():
+        if self._thread is not None:
+            os.write(self._wake_w, b"x")
             self._thread.join(1.0)
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            self._thread = None
         self._sock.close()
