@@ -2,11 +2,11 @@
 
 ``diagnose mail DOMAIN`` spends about 70 ms (far more on a busy machine) importing
 asyncio and dnspython before it can ask anything; over a link with 100 ms per DNS
-answer that is most of a round trip. So the command builds round 1's three queries
-(MX, TXT, ``_dmarc`` TXT; the RFC 1035 §4.1 message format, with the same EDNS0 OPT
-record and 1232-byte payload as the resolver, RFC 6891) with the standard library
-alone, sends them to the nameserver the resolver would ask, and only then imports the
-rest. A reader thread keeps the answers, and as soon as the MX answer is in it sends
+answer that is most of a round trip. So the command builds round 1's queries (MX,
+TXT, and the TXT of ``_dmarc``, ``_mta-sts`` and ``_smtp._tls``; the RFC 1035 §4.1
+message format, with the same EDNS0 OPT record and 1232-byte payload as the
+resolver, RFC 6891) with the standard library alone, sends them to the nameserver
+the resolver would ask, and only then imports the rest. A reader thread keeps the answers, and as soon as the MX answer is in it sends
 round 2 too (every MX target's A and AAAA, or, with no MX record, the domain's own),
 so that both rounds can be under way while the imports run.
 
@@ -45,6 +45,14 @@ _CNAME = 5
 #: The resolver's EDNS0 payload (``dnsquery.EDNS_PAYLOAD``; RFC 9715).
 _PAYLOAD = 1232
 _RESOLV_CONF = "/etc/resolv.conf"
+#: Round 1 of a domain (``{}``): what ``mail.rounds`` and ``mail.extras`` ask at once.
+ROUND_ONE = (
+    ("{}", "MX"),
+    ("{}", "TXT"),
+    ("_dmarc.{}", "TXT"),
+    ("_mta-sts.{}", "TXT"),
+    ("_smtp._tls.{}", "TXT"),
+)
 #: Round 2 is sent early only for this many MX hosts at most (else the checks ask).
 MAX_EARLY_TARGETS = 10
 
@@ -175,7 +183,7 @@ class EarlyQueries:
 
     @classmethod
     def start(cls, settings: DnsSettings, domain: str) -> EarlyQueries | None:
-        """Send MX, TXT and ``_dmarc`` TXT for ``domain`` and start the reader; None
+        """Send round 1 (``ROUND_ONE``) for ``domain`` and start the reader; None
         when that cannot be done (an invalid name, not exactly one nameserver, a socket
         error): the checks then ask as usual."""
         from diagnose.checks.names import DomainSyntaxError, normalize_domain
@@ -194,9 +202,10 @@ class EarlyQueries:
         try:
             early._sock.connect(server)
             early._sock.setblocking(False)
-            early._send(name, "MX")
-            early._send(name, "TXT")
-            early._send(f"_dmarc.{name}", "TXT")
+            # round 1 as ``rounds`` and ``extras`` ask it (MTA-STS, RFC 8461 §3.1;
+            # TLS-RPT, RFC 8460 §3); DKIM selectors and the rest are the resolver's
+            for qname, rdtype in ROUND_ONE:
+                early._send(qname.format(name), rdtype)
         except OSError:
             early._sock.close()
             return None
