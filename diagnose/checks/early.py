@@ -241,6 +241,7 @@ class EarlyQueries:
             except (BlockingIOError, InterruptedError):
                 continue
             except (OSError, ValueError):  # closed, or ICMP unreachable: the resolver tells
+                self._give_up()
                 return
             assert self._lock is not None
             with self._lock:
@@ -256,6 +257,20 @@ class EarlyQueries:
                     loop.call_soon_threadsafe(arrived.set)
                 except RuntimeError:  # the loop is closed: nobody waits any more
                     return
+
+    def _give_up(self) -> None:
+        """The socket failed: every question not answered yet is the resolver's, now."""
+        assert self._lock is not None
+        with self._lock:
+            for entry in self._by_id.values():
+                if not entry.settled:
+                    entry.declined = True
+        loop, arrived = self._loop, self._arrived
+        if loop is not None and arrived is not None:
+            import contextlib
+
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
+                loop.call_soon_threadsafe(arrived.set)
 
     def _send_round2(self, mx: _Sent, data: bytes) -> bool:
         """Round 2 from the MX answer (what ``mx.check_targets`` or the implicit MX of
