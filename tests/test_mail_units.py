@@ -114,7 +114,7 @@ def test_spf_parsing():
 def test_dmarc_parsing():
     assert is_dmarc("v=DMARC1; p=none") and not is_dmarc("v=DMARC2; p=none")
     assert parse_dmarc("v=DMARC1; p=reject; pct=50").policy == "reject"
-    assert "no p=" in parse_dmarc("v=DMARC1; rua=mailto:a@b.c").error
+    assert parse_dmarc("v=DMARC1; rua=mailto:a@b.c").policy == "none"  # RFC 9989 §4.7
     assert parse_dmarc("v=DMARC1; p=reject; adkim=x").error
     # RFC 9989 removed pct, rf and ri: obsolete, reported by name, never invalid.
     old = parse_dmarc("v=DMARC1; p=reject; pct=150; ri=x; rf=afrf")
@@ -505,3 +505,15 @@ def test_an_early_answer_serves_a_question_asked_twice(dns_server):
     assert first.outcome is second.outcome is address.outcome is Outcome.OK
     assert first.records == second.records
     assert dns_server.queries - before == 5 + 4
+
+
+def test_a_dmarc_record_without_p_is_treated_as_p_none():
+    # RFC 9989 §4.7: p= is RECOMMENDED; without it the record is p=none, not invalid.
+    from diagnose.checks.mail.dmarc import _judge_record, parse_dmarc
+
+    record = parse_dmarc("v=DMARC1; rua=mailto:reports@example.com")
+    assert record.error is None and record.policy == "none"
+    result = _judge_record("example.com", "example.com", record)
+    assert result.status == "warn"
+    assert "no p= tag, so receivers treat it as p=none (RFC 9989 §4.7)" in result.message
+    assert parse_dmarc("v=DMARC1; p=maybe").error is not None

@@ -92,9 +92,9 @@ def parse_dmarc(text: str) -> DmarcRecord:
         if key in tags:
             return DmarcRecord(text, f"The tag '{key}' appears more than once.", None, tags)
         tags[key] = value
-    policy = tags.get("p", "").lower()
-    if "p" not in tags:
-        return DmarcRecord(text, "The record has no p= (policy) tag.", None, tags)
+    # RFC 9989 §4.7: p is RECOMMENDED, no longer required; a record without it is
+    # treated as p=none (RFC 7489 §6.6.3 did so too, when the record asked for reports).
+    policy = tags.get("p", "none").lower()
     if policy not in POLICIES:
         return DmarcRecord(
             text, f"The policy p={tags['p']} is not none, quarantine or reject.", None, tags
@@ -268,6 +268,8 @@ def _judge_record(
     else:
         said = f"{name} has a DMARC record with p={policy}"
     notes: list[str] = []
+    if "p" not in record.tags:
+        notes.append("The record has no p= tag, so receivers treat it as p=none (RFC 9989 §4.7).")
     if record.testing and policy != "none":
         notes.append(f"It is in test mode (t=y): receivers apply {applied} instead.")
     if record.obsolete:
