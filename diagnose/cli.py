@@ -9,8 +9,6 @@ that need them). ``main`` is the one place where a domain error becomes an exit 
 from __future__ import annotations
 
 import importlib
-import os
-import sys
 from collections.abc import Iterable
 
 import click
@@ -115,6 +113,9 @@ class LazyGroup(click.Group):
             click.echo(f"diagnose: error: {error}", err=True)
             ctx.exit(error.exit_code)
         except (KeyboardInterrupt, click.exceptions.Abort):
+            from diagnose.__main__ import restore_cursor
+
+            restore_cursor()
             click.echo("\ndiagnose: interrupted.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
         if isinstance(code, int) and code:
@@ -157,15 +158,8 @@ def exit_without_cleanup() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The console script's entry point."""
-    try:
-        cli.main(args=argv, prog_name="diagnose")
-    except SystemExit as done:
-        if _exit_quickly and isinstance(done.code, int | None):
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            except (OSError, ValueError):
-                raise done from None  # the usual exit reports a closed pipe its own way
-            os._exit(done.code or 0)
-        raise
+    """The console script's entry point (kept here for callers of old; the script
+    itself is ``diagnose.__main__:main``, which guards the imports too)."""
+    from diagnose.__main__ import main as guarded
+
+    guarded(argv)

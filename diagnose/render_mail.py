@@ -178,7 +178,9 @@ def emit(reports: Iterable[Report], output_format: str, total: int) -> int:
     color = output_format == "text" and use_colour(out)
     worst: set[Status] = set()
     first = True
-    with progress(total, total < 0) as advance:
+    # The reports are closed however this ends (a reader that went away, Ctrl-C): the
+    # batch's event loop then cancels its lookups now, not in a warning at exit.
+    with progress(total, total < 0) as advance, _closing(reports):
         for report in reports:
             worst.add(report.status)
             if output_format == "json":
@@ -191,3 +193,13 @@ def emit(reports: Iterable[Report], output_format: str, total: int) -> int:
             out.flush()
             advance()
     return exit_code_for(worst)
+
+
+@contextmanager
+def _closing(items: Iterable[object]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()

@@ -31,9 +31,17 @@ def make_console(*, stderr: bool = False) -> Console:
     """A console for people: styled on a terminal, plain where the policy says."""
     stream: TextIO = sys.stderr if stderr else sys.stdout
     colour = use_colour(stream)
-    return Console(
+    console = Console(
         stderr=stderr, highlight=False, color_system="auto" if colour else None, emoji=False
     )
+    # rich exits 1 on a broken pipe, which here means "a problem was found"; the entry
+    # point (diagnose.__main__) turns the error into its own documented exit code.
+    console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
+    return console
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError(32, "Broken pipe")
 
 
 def _safe(text: str) -> str:

@@ -13,7 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+)
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from diagnose.checks.mail.extras import MailOptions
@@ -52,7 +60,7 @@ async def ordered_map(
     items: Iterable[str],
     func: Callable[[str], Awaitable[T]],
     concurrency: int = DEFAULT_CONCURRENCY,
-) -> AsyncIterator[T]:
+) -> AsyncGenerator[T, None]:
     """``func`` over ``items``, at most ``concurrency`` at a time, yielding in input order.
 
     ``items`` is read on a thread of its own (``_Feed``), so a slow source (a pipe,
@@ -218,13 +226,21 @@ async def check_domains_async(
         resolver = make_resolver(dns)
         if early is not None:
             early.attach(resolver)
+        # aclosing: when the reader stops early (a closed pipe, Ctrl-C), the window of
+        # lookups is cancelled here and now, not by a finalizer task that outlives the
+        # loop ("Task was destroyed but it is pending!" at exit).
         try:
-            async for report in ordered_map(
-                domains,
-                lambda domain: check_domain_async(domain, dns, resolver=resolver, options=options),
-                concurrency,
-            ):
-                yield report
+            async with contextlib.aclosing(
+                ordered_map(
+                    domains,
+                    lambda domain: check_domain_async(
+                        domain, dns, resolver=resolver, options=options
+                    ),
+                    concurrency,
+                )
+            ) as reports:
+                async for report in reports:
+                    yield report
         finally:
             close_resolver(resolver)
     finally:
