@@ -132,3 +132,37 @@ def write_scenarios(directory: Path, rules: int, every: int = 10) -> int:
     (directory / "scenarios").mkdir(exist_ok=True)
     (directory / "scenarios" / "generated.toml").write_text("\n".join(lines))
     return len(lines)
+
+
+def write_wide_kb(directory: Path, rules: int) -> Path:
+    """A valid knowledge base of ``rules`` rules over one choice question with one
+    choice per rule (the fallback rule included): rule ``k`` needs ``goal = c<k>``.
+    The shape that made loading quadratic (issue 9): every condition names the same
+    question, whose legal values are as many as the rules."""
+    directory.mkdir(parents=True, exist_ok=True)
+    count = rules - 1
+    question = (
+        '[[question]]\nid = "goal"\ntype = "choice"\nprompt = "What are you trying to do?"\n'
+        "choices = ["
+        + ", ".join(f'{{ id = "c{k}", label = "Choice {k}" }}' for k in range(count))
+        + "]\n"
+    )
+    articles = [
+        f'[[article]]\nid = "art-{k}"\ntitle = "Article {k}"\noutcome = "resolution"\n'
+        f'summary = "Summary {k}."\nsteps = ["Step {k}."]\n'
+        for k in range(count)
+    ]
+    body = [
+        f'[[rule]]\nid = "rule-{k}"\narticle = "art-{k}"\nrationale = "Because {k}."\n'
+        f'when = [{{ question = "goal", is = "c{k}" }}]\n'
+        for k in range(count)
+    ]
+    body.append(
+        '[[rule]]\nid = "no-match"\narticle = "fallback"\nrationale = "Nothing else applies."\n'
+        "when = []\n"
+    )
+    (directory / "support.toml").write_text(SUPPORT)
+    (directory / "questions.toml").write_text(question)
+    (directory / "articles.toml").write_text("\n".join(articles))
+    (directory / "rules.toml").write_text("\n".join(body))
+    return directory

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -17,6 +16,8 @@ def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically; raises OSError on failure, leaving
     any existing file unchanged and no temporary file behind. ``mode``: the file's
     permissions (default: as the umask allows, like any file the user creates)."""
+    import tempfile  # here: reading the knowledge base imports this module, and writes nothing
+
     data = text.encode("utf-8")  # before anything touches the disk: a bad string fails here
     directory = path.parent
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
@@ -37,3 +38,84 @@ def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+#: How deep the data of any input file (answers, sessions, knowledge bases) may nest.
+#: A knowledge base nests 6 levels (table, array of rules, rule, conditions, condition,
+#: values); anything far deeper is not one of these files, and parsing it would run
+#: out of stack (a RecursionError) before it said so.
+MAX_DEPTH = 32
+
+
+class InputFileError(Exception):
+    """An input file that diagnose will not read; the message ends a sentence that
+    begins with the file's name ("... is a FIFO, not a regular file")."""
+
+
+def read_bounded(path: Path | str, limit: int) -> str:
+    """The UTF-8 text of the regular file ``path`` (``read_bounded_bytes``, decoded;
+    a leading byte-order mark dropped: Windows editors write one)."""
+    data = read_bounded_bytes(path, limit)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputFileError("is not UTF-8 text") from None
+
+
+def read_bounded_bytes(path: Path | str, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    Never blocks and never reads without end: a FIFO, a device or a socket is refused
+    (opened without blocking, so a FIFO with no writer cannot hang the open), and a
+    file longer than ``limit`` is refused after reading ``limit + 1`` bytes (a file
+    that grows while being read included). Raises OSError (unreadable) or
+    InputFileError (refused).
+    """
+    import stat
+
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputFileError("is a directory")
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+            raise InputFileError(f"is {kind}, not a regular file")
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with os.fdopen(descriptor, "rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise InputFileError(f"is larger than {_size(limit)}")
+    return data
+
+
+def too_deep(data: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists and dicts in ``data`` nest deeper than ``limit`` (iterative: no
+    recursion to run out of)."""
+    pending: list[tuple[object, int]] = [(data, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list | tuple):
+            children = list(item)
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def has_surrogates(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate: an argument that was not valid UTF-8
+    (Python keeps its bytes as surrogates) or a JSON ``\\ud800`` escape. Such text
+    cannot be written to any UTF-8 file, session or ticket."""
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"

@@ -22,6 +22,10 @@ from diagnose.kb.model import (
 )
 from diagnose.secrets import refuse_secret
 
+#: An answers file (or a saved session) is a few kilobytes; a larger one is refused
+#: unread (README.md, "Limits").
+MAX_FILE_BYTES = 1 << 20
+
 # Answers are understood in every language diagnose speaks, whichever it speaks now.
 _YES = {"yes", "y", "true", "да", "д"}
 _NO = {"no", "n", "false", "нет", "н"}
@@ -139,9 +143,18 @@ def validate(kb: KnowledgeBase, given: Mapping[str, str]) -> dict[str, str]:
 
     Ticket fields (login, project, description) may be given too; they are free text.
     """
+    from diagnose.fileio import has_surrogates
+
     fields = kb.all_ticket_fields()
     result: dict[str, str] = {}
     for question_id, raw in given.items():
+        if has_surrogates(question_id) or has_surrogates(str(raw)):
+            # Bytes that are not UTF-8 (in an argument) or a lone \ud800 (in JSON):
+            # no file, session or ticket could hold them.
+            shown = question_id.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise AnswerError(
+                f"The answer to '{shown}' is not valid text: it holds bytes that are not UTF-8."
+            )
         if question_id in fields:
             # Never stored, not even given up front; checked as if typed at its prompt.
             result[question_id] = parse_field(fields[question_id], str(raw))
@@ -152,6 +165,14 @@ def validate(kb: KnowledgeBase, given: Mapping[str, str]) -> dict[str, str]:
             raise AnswerError(f"There is no question '{question_id}'; known questions: {known}.")
         result[question_id] = parse_answer(question, str(raw))
     return result
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return "it nests too deep"
+    if "integer string conversion" in str(error):
+        return "it holds a number of more than 4,300 digits"
+    return str(error).rstrip(".")
 
 
 def parse_options(options: Iterable[str]) -> dict[str, str]:
@@ -173,33 +194,45 @@ def load_file(path: Path | str) -> dict[str, str]:
     can be replayed in CI.
     """
     path = Path(path)
+    from diagnose.fileio import InputFileError, read_bounded, too_deep
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise AnswersFileError(f"Cannot read the answers file {path}: {reason}.") from None
+        text = read_bounded(path, MAX_FILE_BYTES)
+    except OSError as error:
+        raise AnswersFileError(
+            f"Cannot read the answers file {path}: {error.strerror or error}."
+        ) from None
+    except InputFileError as error:
+        raise AnswersFileError(f"Cannot read the answers file {path}: it {error}.") from None
     import tomllib  # here, not at the top: most runs read no answers file
 
+    # ValueError: a number of thousands of digits (Python refuses to convert it);
+    # RecursionError: brackets nested thousands deep. Neither is an answers file.
+    malformed = (ValueError, RecursionError)
     data: Any
     if path.suffix.lower() == ".toml":
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise AnswersFileError(f"The answers file {path} is not valid TOML: {error}.") from None
+        except malformed as error:
+            raise AnswersFileError(
+                f"The answers file {path} is not valid TOML: {_reason(error)}."
+            ) from None
     else:
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
+        except malformed as error:
             if path.suffix.lower() == ".json":
                 raise AnswersFileError(
-                    f"The answers file {path} is not valid JSON: {error}."
+                    f"The answers file {path} is not valid JSON: {_reason(error)}."
                 ) from None
             try:
                 data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError:
+            except malformed:
                 raise AnswersFileError(
                     f"The answers file {path} is neither valid JSON nor valid TOML."
                 ) from None
+    if too_deep(data):
+        raise AnswersFileError(f"The answers file {path} nests deeper than any answers file.")
     if isinstance(data, dict) and "diagnose_session" in data:
         # A saved session: everything given and typed in it (skipped fields stay out).
         from diagnose.conversation.state import State, StateError

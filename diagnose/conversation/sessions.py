@@ -57,17 +57,22 @@ def save(state: State, path: Path) -> Path:
 
 def load(path: Path) -> State:
     """Read a saved session; AnswersFileError with a sentence when it is not one."""
+    from diagnose.fileio import InputFileError, read_bounded, too_deep
+
     try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
+        text = read_bounded(path, MAX_BYTES)
     except OSError as error:
-        raise AnswersFileError(f"Cannot read the session {path}: {error.strerror}.") from None
-    if len(raw) > MAX_BYTES:
-        raise AnswersFileError(f"The session {path} is too large to be one.")
+        raise AnswersFileError(
+            f"Cannot read the session {path}: {error.strerror or error}."
+        ) from None
+    except InputFileError as error:
+        raise AnswersFileError(f"Cannot read the session {path}: it {error}.") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        data = json.loads(text)
+    except (ValueError, RecursionError):  # 5,000-digit numbers and deep nesting too
         raise AnswersFileError(f"The session {path} is not valid JSON.") from None
+    if too_deep(data):
+        raise AnswersFileError(f"The session {path} nests deeper than any session.")
     try:
         return State.from_json(data)
     except StateError as error:

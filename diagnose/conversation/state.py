@@ -141,6 +141,13 @@ class State:
         version = data.get("diagnose_session")
         if version == 1:
             return cls._from_v1(data)
+        if version is None:
+            raise StateError("it has no 'diagnose_session' version, which every session has.")
+        if isinstance(version, bool) or not isinstance(version, int) or version > SESSION_VERSION:
+            raise StateError(
+                f"its version ({str(version)[:20]!r}) is not one this diagnose reads "
+                f"(1 and {SESSION_VERSION}); a newer diagnose may have written it."
+            )
         if version != SESSION_VERSION:
             raise StateError(
                 f"it is a session of another version ({version!r}); "
