@@ -14,8 +14,10 @@ reviewed: the recommendation is the end, and ticket fields not given are left em
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from diagnose.checks.registry import CHECKS_BY_ID
@@ -77,7 +79,8 @@ class Conversation:
 
     # --- the next step -------------------------------------------------------------
     def next(self, state: State) -> Step:
-        diagnosis = self._diagnose(state)
+        with _collector_paused():
+            diagnosis = self._diagnose(state)
         if not isinstance(diagnosis, Recommendation):
             return diagnosis
         return self._after(state, diagnosis)
@@ -390,6 +393,29 @@ def _indexes(kb: KnowledgeBase) -> tuple[dict[str, Rule], dict[str, list[Rule]]]
             by_article.setdefault(rule.article, []).append(rule)
         entry = _INDEXES[id(kb)] = (kb, {rule.id: rule for rule in kb.rules}, by_article)
     return entry[1], entry[2]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while the engine works.
+
+    A replay allocates many objects and frees them by reference counting, but each
+    allocation burst triggers collections, and every full collection walks the pooled
+    engine's whole network: with 10,000 rules that made a consultation's cost grow
+    faster than the rules (issue 9; bench/run.py, "scaling"). Afterwards what is
+    still alive (the knowledge base, the compiled network, the pooled engines: alive
+    for the whole process by design) is frozen out of later collections
+    (``gc.freeze``), which would otherwise walk it all again at the next burst.
+    """
+    if not gc.isenabled():  # a caller (a benchmark, a test) already chose
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def _looks_like(qtype: QuestionType, value: str) -> bool:
