@@ -76,7 +76,7 @@ def test_a_poisoned_entry_is_not_served(tmp_path, monkeypatch):
     path.write_text('article = "the real one"\n')
     assert read_toml(path) == {"article": "the real one"}
     (entry,) = (cache_dir() / "toml").glob("*.marshal")
-    key, checksum, payload = marshal.loads(entry.read_bytes())
+    key, checksum, _ = marshal.loads(entry.read_bytes())
     # The right key, other data: its own checksum no longer matches.
     forged = marshal.dumps({"article": "planted"})
     entry.write_bytes(marshal.dumps((key, checksum, forged)))
