@@ -119,3 +119,56 @@ def has_surrogates(text: str) -> bool:
 
 def _size(limit: int) -> str:
     return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+
+
+def fallback_dir() -> Path | None:
+    """Where a file that cannot be written where it belongs goes instead: a directory
+    of the current user's own under the system's temporary directory (``$TMPDIR``,
+    else /tmp), ``diagnose-UID``, created owner-only. None when there is no such
+    place, or when something else (a symlink, another user's directory) holds its
+    name: the caller then prints what it could not save."""
+    import stat
+    import tempfile
+
+    try:
+        directory = Path(tempfile.gettempdir()) / f"diagnose-{os.geteuid()}"
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+        info = os.lstat(directory)
+    except (OSError, RuntimeError):  # RuntimeError: tempfile found no usable directory
+        return None
+    private = info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return directory if stat.S_ISDIR(info.st_mode) and private else None
+
+
+def write_anywhere(path: Path, text: str, *, mode: int | None = None) -> tuple[Path | None, str]:
+    """Write ``text`` to ``path`` atomically, or, when that fails, to a file of the
+    same name in ``fallback_dir()``. Returns where it was written (None: nowhere) and,
+    when it is not ``path``, why not there (a phrase such as "No space left on
+    device"; empty when it is)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text, mode=mode)
+    except (FileExistsError, NotADirectoryError):  # a regular file holds a directory's name
+        reason = f"{_not_a_directory(path.parent)} is not a directory"
+    except (OSError, UnicodeError) as error:
+        reason = (getattr(error, "strerror", None) or str(error)).rstrip(".")
+    else:
+        return path, ""
+    directory = fallback_dir()
+    if directory is None or directory == path.parent:
+        return None, reason
+    instead = directory / path.name
+    try:
+        write_atomic(instead, text, mode=mode)
+    except (OSError, UnicodeError):
+        return None, reason
+    return instead, reason
+
+
+def _not_a_directory(directory: Path) -> Path:
+    """The first of ``directory`` and its parents that exists and is no directory."""
+    for candidate in (*reversed(directory.parents), directory):
+        if candidate.exists() and not candidate.is_dir():
+            return candidate
+    return directory

@@ -144,8 +144,8 @@ def run(
     if rec.ticket is not None and ticket_file:
         from diagnose.conversation import ticket as tickets
 
-        written = tickets.write(rec.ticket, ticket_file)
-        click.echo(f"Ticket draft written to {written}.", err=True)
+        written, problem, draft = tickets.write_anywhere(rec.ticket, ticket_file)
+        _report_write("ticket draft", ticket_file, written, problem, draft)
     elif ticket_file:
         click.echo(
             f"No ticket draft was written to {ticket_file}: this consultation ended "
@@ -153,11 +153,13 @@ def run(
             err=True,
         )
     if save_file:
-        saved = sessions.save(state, Path(save_file))
-        click.echo(
-            f"Answers saved to {saved}; replay with: diagnose run --answers {saved} --no-input",
-            err=True,
-        )
+        saved = sessions.save_anywhere(state, Path(save_file))
+        _report_write("answers", save_file, saved.path, saved.problem, saved.text)
+        if saved.path is not None:
+            click.echo(
+                f"Replay with: diagnose run --answers {saved.path} --no-input",
+                err=True,
+            )
     if output_format == "json":
         click.echo(json.dumps(rec.to_dict(), indent=2, ensure_ascii=False))
     elif not shown or talk_on_stderr:
@@ -175,23 +177,62 @@ def _stopped(stopped: Stopped, path: Path, output_format: str) -> int:
     """Save what was said and say how to go on; the exit code says why it stopped."""
     from diagnose.conversation import sessions
 
-    saved = sessions.save(stopped.state, path)
-    resume = f"continue with: diagnose run --resume {saved}"
+    # Never lost: where it belongs, else in the fallback directory, else printed.
+    saved = sessions.save_anywhere(stopped.state, path)
+    where = f"in {saved.path}"
+    if saved.problem:
+        where = f"in {saved.path} (it could not be saved in {path}: {saved.problem})"
+    resume = f"continue with: diagnose run --resume {saved.path}"
+    if saved.path is None:
+        where = f"below (they could not be saved in {path}: {saved.problem}, nor elsewhere)"
+        resume = "copy the lines between the marks into a file and continue with: " + (
+            "diagnose run --resume FILE"
+        )
     if stopped.shown is not None:
         # The recommendation was on the screen: it stands, and so does its exit code.
         _tell(
             f"diagnose: stopped. The recommendation above stands; what you typed since "
-            f"is saved in {saved}; {resume}"
+            f"is saved {where}; {resume}"
         )
+        _print_unsaved(saved.path, saved.text)
         if output_format == "json":
             click.echo(json.dumps(stopped.shown.to_dict(), indent=2, ensure_ascii=False))
         return stopped.shown.exit_code
     what = "Input ended" if stopped.eof else "Stopped"
     _tell(
         f"diagnose: {what} before the consultation finished. Your answers are saved "
-        f"in {saved}; {resume}"
+        f"{where}; {resume}"
     )
+    _print_unsaved(saved.path, saved.text)
     return EXIT_USAGE if stopped.eof else EXIT_INTERRUPTED
+
+
+_MARK = "-----8<-----"
+
+
+def _print_unsaved(written: Path | None, text: str) -> None:
+    """What could not be written anywhere, on stderr between two marks, to copy."""
+    if written is None:
+        click.echo(f"{_MARK}\n{text.rstrip()}\n{_MARK}", err=True)
+
+
+def _report_write(what: str, wanted: str, written: Path | None, problem: str, text: str) -> None:
+    """Say where ``--save`` or ``--ticket`` wrote (or, failing all, print it)."""
+    if written is not None and not problem:
+        click.echo(f"{what.capitalize()} written to {written}.", err=True)
+    elif written is not None:
+        click.echo(
+            f"diagnose: the {what} could not be written to {wanted} ({problem}); "
+            f"written to {written} instead.",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"diagnose: the {what} could not be written to {wanted} ({problem}) nor "
+            "anywhere else; copy them from between the marks:",
+            err=True,
+        )
+        _print_unsaved(None, text)
 
 
 def _tell(message: str) -> None:

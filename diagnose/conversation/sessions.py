@@ -16,6 +16,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from diagnose.conversation.state import State, StateError
 from diagnose.exceptions import AnswersFileError, UsageError
@@ -27,11 +28,21 @@ MAX_BYTES = 1 << 20
 
 def state_dir() -> Path:
     """Where sessions are saved: $DIAGNOSE_STATE_DIR, else $XDG_STATE_HOME/diagnose,
-    else ~/.local/state/diagnose."""
+    else ~/.local/state/diagnose (with no home directory at all: the fallback
+    directory of ``diagnose.fileio.fallback_dir``, or the temporary directory)."""
     if os.environ.get("DIAGNOSE_STATE_DIR"):
         return Path(os.environ["DIAGNOSE_STATE_DIR"])
-    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(base) / "diagnose"
+    if os.environ.get("XDG_STATE_HOME"):
+        return Path(os.environ["XDG_STATE_HOME"]) / "diagnose"
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError):  # no $HOME and no passwd entry (a bare container)
+        import tempfile
+
+        from diagnose.fileio import fallback_dir
+
+        return fallback_dir() or Path(tempfile.gettempdir())
+    return home / ".local" / "state" / "diagnose"
 
 
 def new_path() -> Path:
@@ -44,15 +55,41 @@ def save(state: State, path: Path) -> Path:
     """Write ``state`` to ``path`` atomically (owner-only: it holds what was typed)."""
     from diagnose.fileio import write_atomic
 
-    data = {"saved": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **state.to_json()}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", mode=0o600)
+        write_atomic(path, _text(state), mode=0o600)
     except (OSError, UnicodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise UsageError(f"Cannot save the session to {path}: {reason}.") from None
     prune(path.parent)
     return path
+
+
+class Saved(NamedTuple):
+    """Where ``save_anywhere`` put a session: ``path`` (None: nowhere, ``text`` is
+    what to print instead), and why not where it belongs (empty when it is there)."""
+
+    path: Path | None
+    problem: str
+    text: str
+
+
+def save_anywhere(state: State, path: Path) -> Saved:
+    """Save ``state`` to ``path``, else in the fallback directory; never raises, so
+    that nothing typed is lost: when no file can be written, ``text`` is the session
+    to print (it is also a valid answers file)."""
+    from diagnose.fileio import write_anywhere
+
+    text = _text(state)
+    written, problem = write_anywhere(path, text, mode=0o600)
+    if written is not None:
+        prune(written.parent)
+    return Saved(written, problem, text)
+
+
+def _text(state: State) -> str:
+    data = {"saved": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **state.to_json()}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def load(path: Path) -> State:

@@ -141,3 +141,16 @@ def write(ticket: Ticket, path: Path | str) -> Path:
         reason = getattr(error, "strerror", None) or str(error)
         raise UsageError(f"Cannot write the ticket draft to {target}: {reason}.") from None
     return target
+
+
+def write_anywhere(ticket: Ticket, path: Path | str) -> tuple[Path | None, str, str]:
+    """Write the draft to ``path``, else to the same name in the fallback directory
+    (``diagnose.fileio.write_anywhere``); never raises. Returns where it went (None:
+    nowhere), why not at ``path`` (empty when there) and the draft's text, to print
+    when it went nowhere."""
+    from diagnose.fileio import write_anywhere as write
+
+    target = Path(path)
+    text = render(ticket, target)
+    written, problem = write(target, text)
+    return written, problem, text

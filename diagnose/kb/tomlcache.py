@@ -53,8 +53,12 @@ class TomlError(ValueError):
 def cache_dir() -> Path:
     if os.environ.get("DIAGNOSE_CACHE_DIR"):
         return Path(os.environ["DIAGNOSE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "diagnose"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "diagnose"
+    try:
+        return Path.home() / ".cache" / "diagnose"
+    except (RuntimeError, KeyError):  # no home directory: a cache nowhere, never an error
+        return Path("/nonexistent/diagnose-cache")
 
 
 def _digest(data: bytes) -> bytes:
