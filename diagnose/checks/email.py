@@ -82,6 +82,15 @@ def check_syntax(address: str) -> Syntax:
             address.strip(),
             None,
         )
+    too_long = _over_rfc5321_limits(valid.local_part, valid.ascii_domain or valid.domain)
+    if too_long:
+        return Syntax(
+            CheckResult(
+                "email-syntax", Status.FAIL, f"'{address.strip()}' is not valid: {too_long}"
+            ),
+            address.strip(),
+            None,
+        )
     return Syntax(
         CheckResult(
             "email-syntax",
@@ -92,6 +101,28 @@ def check_syntax(address: str) -> Syntax:
         valid.normalized,
         valid.ascii_domain,
     )
+
+
+#: RFC 5321, section 4.5.3.1.1: a local part of at most 64 octets. Section 4.5.3.1.3:
+#: a path of at most 256 octets, angle brackets included, so an address of at most 254
+#: (RFC 3696 erratum 1690). email-validator lets a 65-octet local part through.
+MAX_LOCAL_OCTETS = 64
+MAX_ADDRESS_OCTETS = 254
+
+
+def _over_rfc5321_limits(local: str, domain: str) -> str | None:
+    """Why ``local@domain`` is too long for SMTP (a sentence), or None. Octets are
+    counted in UTF-8, as an internationalized address travels (RFC 6531)."""
+    local_octets = len(local.encode("utf-8"))
+    if local_octets > MAX_LOCAL_OCTETS:
+        return (
+            f"the part before the @ is {local_octets} octets long; "
+            f"RFC 5321 allows {MAX_LOCAL_OCTETS}."
+        )
+    total = local_octets + 1 + len(domain.encode("utf-8"))
+    if total > MAX_ADDRESS_OCTETS:
+        return f"it is {total} octets long; RFC 5321 allows {MAX_ADDRESS_OCTETS}."
+    return None
 
 
 async def check_email_async(

@@ -53,7 +53,9 @@ def parse_yes_no(raw: str) -> str:
 def parse_field(field: TicketField, raw: str) -> str:
     """A ticket field's value, normalized; AnswerError (or SecretRefused, a kind of
     it) with a sentence when it cannot be one."""
-    text = raw.strip()
+    # A one-line field holds one line whatever it came from (an answers file, a
+    # paste): its newlines could otherwise start lines of their own in the draft.
+    text = raw.strip() if field.multiline else " ".join(raw.split())
     if field.type is QuestionType.YESNO:
         try:
             return parse_yes_no(text)

@@ -91,7 +91,7 @@ def _one_line(text: str) -> str:
 def to_markdown(ticket: Ticket) -> str:
     lines = [f"# {_one_line(ticket.subject)}", ""]
     for item in ticket.values:
-        label = item.field.title
+        label = _one_line(item.field.title)
         if item.field.multiline and item.value and "\n" in item.value.strip():
             # A block quote keeps the description's own lines and blank lines, and
             # nothing in it can pass for the draft's own headings.
