@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
+from typing import NoReturn
 
 import click
 
@@ -83,7 +84,10 @@ class LazyGroup(click.Group):
         # own errors about the arguments come out in it too.
         chosen = i18n.normalize(_language_in(args))
         i18n.activate(chosen or i18n.from_environment())
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as error:  # the group's own options: diagnose --bogus
+            _usage_error(error)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -107,11 +111,13 @@ class LazyGroup(click.Group):
         try:
             code = super().invoke(ctx)
         except SessionInterrupted as stopped:  # not an error: the user chose to stop
-            click.echo(f"\ndiagnose: {stopped}", err=True)
+            click.echo(f"\ndiagnose: {one_line(str(stopped))}", err=True)
             ctx.exit(stopped.exit_code)
         except DiagnoseError as error:
-            click.echo(f"diagnose: error: {error}", err=True)
+            click.echo(f"diagnose: error: {one_line(str(error))}", err=True)
             ctx.exit(error.exit_code)
+        except click.ClickException as error:  # a subcommand's usage error
+            _usage_error(error)
         except (KeyboardInterrupt, click.exceptions.Abort):
             from diagnose.__main__ import restore_cursor
 
@@ -121,6 +127,32 @@ class LazyGroup(click.Group):
         if isinstance(code, int) and code:
             ctx.exit(code)
         return None
+
+
+#: Line breaks and terminal controls, as escapes: an error stays one line on stderr
+#: whatever text it quotes (an answer with a newline, a file name with an escape).
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
+_ESCAPES.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, printable: control characters and line breaks escaped,
+    bytes that were not UTF-8 (lone surrogates) as ``\\udcff``."""
+    text = text.translate(_ESCAPES)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _usage_error(error: click.ClickException) -> NoReturn:
+    """click's usage error as one line, like every other error (README.md, "Exit
+    codes"): click's own form takes four (usage, hint, blank line, error)."""
+    if type(error).__name__ == "NoArgsIsHelpError":  # `diagnose kb`: the help is the answer
+        error.show()
+        raise click.exceptions.Exit(error.exit_code)
+    message = one_line(" ".join(error.format_message().split())).rstrip(".")
+    context = getattr(error, "ctx", None)
+    hint = f"; see '{context.command_path} --help'" if context is not None else ""
+    click.echo(f"diagnose: error: {message}{hint}.", err=True)
+    raise click.exceptions.Exit(error.exit_code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -57,9 +57,10 @@ def commands(nameserver: str) -> dict[str, list[str]]:
 def diagnose(
     args: list[str], *, env: dict[str, str] | None = None, **popen: object
 ) -> subprocess.CompletedProcess[str]:
-    # -X dev shows every warning Python would otherwise hide (asyncio's among them).
+    # -W default shows every warning Python would otherwise hide (-X dev would also
+    # turn on asyncio's debug mode, whose slow-callback notes a busy machine triggers).
     return subprocess.run(  # type: ignore[call-overload, no-any-return]
-        [sys.executable, "-X", "dev", "-m", "diagnose", *args],
+        [sys.executable, "-W", "default", "-m", "diagnose", *args],
         env={**os.environ, **(env or {})},
         stderr=subprocess.PIPE,
         text=True,

@@ -15,6 +15,7 @@ from diagnose.commands.options import (
     dns_settings,
     format_option,
     nameserver_option,
+    path_param,
     timeout_option,
 )
 
@@ -32,6 +33,7 @@ def dns_options(function: click.decorators.FC) -> click.decorators.FC:
         format_option(help="text for people; json for JSON Lines, one object per input."),
         click.option(
             "--from-file",
+            type=path_param(dir_okay=False),
             metavar="FILE",
             help="Read inputs from FILE, one a line (- for stdin; # starts a comment).",
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 
 import click
@@ -11,10 +12,31 @@ from click.decorators import FC
 from diagnose.checks.settings import DnsSettings
 from diagnose.exceptions import UsageError
 
+
+class PathParam(click.Path):
+    """click.Path that refuses a NUL character with a usage error: the operating
+    system cannot take one in a file name, and os.stat raises ValueError on it (a
+    traceback through click.Path)."""
+
+    def convert(
+        self,
+        value: str | os.PathLike[str],
+        param: click.Parameter | None,
+        ctx: click.Context | None,
+    ) -> str | bytes | os.PathLike[str]:
+        if isinstance(value, str) and "\x00" in value:
+            self.fail("a file name cannot hold a NUL character.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def path_param(*, file_okay: bool = True, dir_okay: bool = True) -> PathParam:
+    return PathParam(file_okay=file_okay, dir_okay=dir_okay, path_type=str)
+
+
 rules_option = click.option(
     "--rules",
     "rules_dir",
-    type=click.Path(file_okay=False, path_type=str),
+    type=path_param(file_okay=False),
     default=None,
     help="Knowledge-base directory to use instead of the built-in one.",
 )

@@ -16,6 +16,7 @@ from diagnose.commands.options import (
     dns_settings,
     format_option,
     nameserver_option,
+    path_param,
     rules_option,
     timeout_option,
 )
@@ -37,19 +38,19 @@ if TYPE_CHECKING:
 @click.option(
     "--answers",
     "answers_file",
-    type=click.Path(dir_okay=False, path_type=str),
+    type=path_param(dir_okay=False),
     help="Read answers from a JSON or TOML file (a saved session works too).",
 )
 @click.option(
     "--resume",
     "resume_file",
-    type=click.Path(dir_okay=False, path_type=str),
+    type=path_param(dir_okay=False),
     help="Continue a consultation saved on Ctrl-C.",
 )
 @click.option(
     "--save",
     "save_file",
-    type=click.Path(dir_okay=False, path_type=str),
+    type=path_param(dir_okay=False),
     help="Save this consultation's answers to FILE: replay it later with --answers FILE.",
 )
 @click.option(
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
 @click.option(
     "--ticket",
     "ticket_file",
-    type=click.Path(dir_okay=False, path_type=str),
+    type=path_param(dir_okay=False),
     help="Write the ticket draft of an escalation to FILE (Markdown, or JSON for *.json).",
 )
 @format_option()

@@ -55,6 +55,7 @@ def parse_field(field: TicketField, raw: str) -> str:
     it) with a sentence when it cannot be one."""
     # A one-line field holds one line whatever it came from (an answers file, a
     # paste): its newlines could otherwise start lines of their own in the draft.
+    _refuse_invalid_text(field.id, raw)
     text = raw.strip() if field.multiline else " ".join(raw.split())
     if field.type is QuestionType.YESNO:
         try:
@@ -96,6 +97,19 @@ def _looks_like_address(text: str) -> bool:
     return bool(at and local and "." in domain.strip(".") and not any(c.isspace() for c in text))
 
 
+def _refuse_invalid_text(question_id: str, text: str) -> None:
+    """Bytes that are not UTF-8 (in an argument, or typed on a terminal that is not
+    UTF-8) or a lone ``\\ud800`` (in JSON) come as lone surrogates: no file, session
+    or ticket could hold them, so they are refused as a typo is."""
+    from diagnose.fileio import has_surrogates
+
+    if has_surrogates(text):
+        shown = question_id.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise AnswerError(
+            f"The answer to '{shown}' is not valid text: it holds bytes that are not UTF-8."
+        )
+
+
 def legal_values(question: Question) -> str:
     values = question.values
     if values is None:
@@ -105,6 +119,7 @@ def legal_values(question: Question) -> str:
 
 def parse_answer(question: Question, raw: str) -> str:
     """Normalize ``raw`` into a legal answer to ``question`` or raise AnswerError."""
+    _refuse_invalid_text(question.id, raw)
     text = raw.strip()
     lowered = text.lower()
     if lowered in _UNKNOWN:
@@ -145,18 +160,11 @@ def validate(kb: KnowledgeBase, given: Mapping[str, str]) -> dict[str, str]:
 
     Ticket fields (login, project, description) may be given too; they are free text.
     """
-    from diagnose.fileio import has_surrogates
-
     fields = kb.all_ticket_fields()
     result: dict[str, str] = {}
     for question_id, raw in given.items():
-        if has_surrogates(question_id) or has_surrogates(str(raw)):
-            # Bytes that are not UTF-8 (in an argument) or a lone \ud800 (in JSON):
-            # no file, session or ticket could hold them.
-            shown = question_id.encode("utf-8", "backslashreplace").decode("utf-8")
-            raise AnswerError(
-                f"The answer to '{shown}' is not valid text: it holds bytes that are not UTF-8."
-            )
+        _refuse_invalid_text(question_id, question_id)
+        _refuse_invalid_text(question_id, str(raw))
         if question_id in fields:
             # Never stored, not even given up front; checked as if typed at its prompt.
             result[question_id] = parse_field(fields[question_id], str(raw))
