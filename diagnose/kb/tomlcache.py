@@ -43,7 +43,7 @@ _FORMAT = f"2-{sys.version_info[0]}.{sys.version_info[1]}-{marshal.version}"
 #: generated knowledge base of 10,000 rules is about 2 MiB in all.
 MAX_BYTES = 16 << 20
 
-_PLAIN = (str, int, float, bool)
+_PLAIN_TYPES = frozenset({str, int, float, bool})
 
 
 class TomlError(ValueError):
@@ -129,21 +129,25 @@ def _from_cache(entry: Path, key: bytes) -> dict[str, Any] | None:
 
 def _plain(data: dict[str, Any]) -> bool:
     """Whether ``data`` holds only what TOML parses to (no code objects, no bytes, no
-    sets), nested no deeper than any input may be."""
-    pending: list[tuple[object, int]] = [(data, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if depth > MAX_DEPTH + 1:
-            return False
-        if isinstance(item, dict):
-            if not all(isinstance(name, str) for name in item):
+    sets), nested no deeper than any input may be. Exact types, one level at a time:
+    this runs on every cached load, so it is kept to a few operations per value."""
+    level: list[Any] = [data]
+    for _ in range(MAX_DEPTH + 1):
+        below: list[Any] = []
+        for item in level:
+            kind = type(item)
+            if kind is dict:
+                if not all(type(name) is str for name in item):
+                    return False
+                below += item.values()
+            elif kind is list:
+                below += item
+            elif kind not in _PLAIN_TYPES:
                 return False
-            pending.extend((value, depth + 1) for value in item.values())
-        elif isinstance(item, list):
-            pending.extend((value, depth + 1) for value in item)
-        elif not isinstance(item, _PLAIN):
-            return False
-    return True
+        if not below:
+            return True
+        level = below
+    return False  # deeper than any input may nest
 
 
 def _store(entry: Path, key: bytes, data: dict[str, Any]) -> None:
