@@ -81,6 +81,8 @@ class _Languages:
 class _Reader:
     """Typed access to one TOML table, recording a problem for each wrong field."""
 
+    __slots__ = ("languages", "problems", "table", "where")
+
     def __init__(
         self, table: Any, where: str, problems: _Problems, languages: _Languages | None = None
     ) -> None:
@@ -190,6 +192,11 @@ class _Reader:
         return value
 
     def text(self, key: str, default: str = "", required: bool = True) -> str:
+        # The common case first, in a few operations: a knowledge base of 10,000 rules
+        # reads 100,000 text fields (README.md, "Performance").
+        found = self.table.get(key)
+        if type(found) is str and (not required or found.strip()):
+            return found
         value = self._get(key, str, "a string", default, required)
         if required and isinstance(value, str) and not value.strip() and key in self.table:
             self.problems.add(self.where, f"the field '{key}' is empty.")
