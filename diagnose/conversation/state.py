@@ -171,10 +171,13 @@ class State:
                 or not isinstance(item[1], str)
                 or not (item[2] is None or isinstance(item[2], str))
             ):
-                raise StateError(f"the entry {item!r} is not [kind, id, value].")
+                raise StateError(f"the entry {_shown(item)} is not [kind, id, value].")
             entries.append(Entry(cast(EntryKind, item[0]), item[1], item[2]))  # in _KINDS
         checks: list[tuple[str, str, CheckResult]] = []
-        for item in data.get("checks", []) or []:
+        raw_checks = data.get("checks", []) or []
+        if not isinstance(raw_checks, list):
+            raise StateError("its 'checks' must be a list of check results.")
+        for item in raw_checks:
             try:
                 details = {
                     k: v for k, v in item.items() if k not in {"id", "status", "message", "input"}
@@ -182,7 +185,7 @@ class State:
                 result = CheckResult(item["id"], Status(item["status"]), item["message"], details)
                 checks.append((str(item["id"]), str(item["input"]), result))
             except (KeyError, ValueError, TypeError, AttributeError):
-                raise StateError(f"the check result {item!r} is not one.") from None
+                raise StateError(f"the check result {_shown(item)} is not one.") from None
         lang = data.get("lang", "en")
         return cls(
             given=dict(given),
@@ -203,3 +206,10 @@ class State:
             for entry_id, value in table.items():
                 entries.append(Entry(kind, str(entry_id), str(value)))  # type: ignore[arg-type]
         return cls(entries=tuple(entries))
+
+
+def _shown(item: object) -> str:
+    """An entry quoted in an error: its repr, cut short (a session file may hold
+    anything, and an error is one line)."""
+    text = repr(item)
+    return text if len(text) <= 80 else text[:77] + "..."
