@@ -174,27 +174,35 @@ def load(kb: KnowledgeBase) -> tuple[Scenario, ...]:
 
 def _read(path: Path, problems: list[str]) -> dict[str, Any] | None:
     # Only regular files, and bounded: a FIFO or a device named *.toml must not hang
-    # or exhaust memory.
-    if not path.is_file():
-        problems.append(f"{path}: " + _("is not a regular file."))
-        return None
+    # or exhaust memory (opened without blocking: diagnose.fileio.read_bounded_bytes).
+    from diagnose.fileio import InputFileError, read_bounded_bytes, too_deep
+
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        raw = read_bounded_bytes(path, MAX_BYTES)
     except OSError as error:
         problems.append(
             f"{path}: " + _("cannot be read ({error}).").format(error=error.strerror or error)
         )
         return None
-    if len(raw) > MAX_BYTES:
-        problems.append(f"{path}: " + _("is larger than {n} KB.").format(n=MAX_BYTES // 1024))
+    except InputFileError as error:  # a FIFO, a device, too large
+        problems.append(f"{path}: " + _("cannot be read ({error}).").format(error=error))
         return None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         problems.append(f"{path}: " + _("is not UTF-8 text."))
-    except (tomllib.TOMLDecodeError, RecursionError) as error:
-        problems.append(f"{path}: " + _("is not valid TOML: {error}.").format(error=error))
+        return None
+    except RecursionError:
+        reason = "it nests too deep"
+    except ValueError as error:  # TOMLDecodeError, or a number of 5,000 digits
+        reason = str(error).rstrip(".")
+        if "integer string conversion" in reason:
+            reason = "it holds a number of more than 4,300 digits"
+    else:
+        if not too_deep(data):
+            return data
+        reason = "it nests too deep"
+    problems.append(f"{path}: " + _("is not valid TOML: {error}.").format(error=reason))
     return None
 
 
