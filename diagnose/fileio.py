@@ -8,6 +8,7 @@ write that fails (a full disk, an encoding error, a signal) leaves the old file 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 from pathlib import Path
 
@@ -172,3 +173,32 @@ def _not_a_directory(directory: Path) -> Path:
         if candidate.exists() and not candidate.is_dir():
             return candidate
     return directory
+
+
+def open_stream(path: Path | str) -> io.TextIOWrapper:
+    """A regular file or a FIFO opened for reading as UTF-8 text, line by line (a list
+    of domains is streamed, never read whole: it has no size limit).
+
+    Never waits: a FIFO is opened without blocking and read as it is then, so one that
+    no program writes to reads as empty instead of hanging (a writer must have it
+    open). A device (``/dev/zero`` would never end a line) or a socket is refused with
+    InputFileError; OSError when it cannot be opened."""
+    import fcntl
+    import stat
+
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputFileError("is a directory")
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise InputFileError("is a device or socket, not a file or a FIFO")
+        # Blocking reads from here on: a FIFO's writer may be slower than the checks.
+        fcntl.fcntl(
+            descriptor, fcntl.F_SETFL, fcntl.fcntl(descriptor, fcntl.F_GETFL) & ~os.O_NONBLOCK
+        )
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return open(descriptor, encoding="utf-8")

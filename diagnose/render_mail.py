@@ -99,10 +99,14 @@ def read_lines(path: str) -> Iterator[str]:
         stream: TextIO = sys.stdin
         close = False
     else:
+        from diagnose.fileio import InputFileError, open_stream
+
         try:
-            stream = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+            stream = open_stream(path)  # a FIFO without a writer must not hang
         except OSError as error:
             raise UsageError(f"Cannot read the file {path}: {error.strerror or error}.") from None
+        except InputFileError as error:
+            raise UsageError(f"Cannot read the file {path}: it {error}.") from None
         close = True
     try:
         for line in _lines(stream, path):

@@ -97,3 +97,26 @@ def test_scenario_files_are_bounded_too(cli, tmp_path):
     assert "zy.toml: is not valid TOML: it holds a number of more than 4,300 digits" in (
         result.stderr
     )
+
+
+def test_a_domain_list_fifo_without_a_writer_does_not_hang(tmp_path, dns_server):
+    """Domain lists are streamed (no size limit), FIFOs included; one no program
+    writes to reads as empty instead of waiting for ever. A device is refused."""
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "domains"
+    os.mkfifo(fifo)
+    base = [sys.executable, "-m", "diagnose", "mail", "--nameserver", dns_server.address]
+    done = subprocess.run(
+        [*base, "--from-file", str(fifo)], capture_output=True, text=True, timeout=30
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    done = subprocess.run(
+        [*base, "--from-file", "/dev/zero"], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "diagnose: error: Cannot read the file /dev/zero: it is a device or socket, "
+        "not a file or a FIFO.\n"
+    )
