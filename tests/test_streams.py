@@ -51,6 +51,9 @@ def commands(nameserver: str) -> dict[str, list[str]]:
         "articles": ["articles"],
         "questions": ["questions", "--format", "json"],
         "kb": ["kb", "check"],
+        "kb-graph": ["kb", "graph"],
+        "kb-test": ["kb", "test"],
+        "kb-explain": ["kb", "explain", "lost-2fa"],
     }
 
 
