@@ -382,7 +382,13 @@ def argv(dns: str):
         lambda c: flat([c[0], *dns_head], c[1])
     )
     other = st.tuples(
-        st.sampled_from([["articles"], ["questions"], ["kb", "check"], ["kb"], [], ["nope"]]),
+        st.sampled_from(
+            [
+                *(["articles"], ["questions"], ["kb"], [], ["nope"]),
+                *(["kb", "check"], ["kb", "check", "--strict"], ["kb", "graph"], ["kb", "test"]),
+                *(["kb", "explain", "lost-2fa"], ["kb", "explain"]),
+            ]
+        ),
         st.lists(OTHER_OPTION, max_size=3),
     ).map(lambda c: flat(c[0], c[1]))
     return st.one_of(run, run, run, mail, other)
