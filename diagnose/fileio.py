@@ -152,17 +152,17 @@ def write_anywhere(path: Path, text: str, *, mode: int | None = None) -> tuple[P
         write_atomic(path, text, mode=mode)
     except (FileExistsError, NotADirectoryError):  # a regular file holds a directory's name
         reason = f"{_not_a_directory(path.parent)} is not a directory"
-    except (OSError, UnicodeError) as error:
+    except (OSError, ValueError) as error:  # UnicodeError, a NUL in a name: ValueErrors
         reason = (getattr(error, "strerror", None) or str(error)).rstrip(".")
     else:
         return path, ""
     directory = fallback_dir()
     if directory is None or directory == path.parent:
         return None, reason
-    instead = directory / path.name
+    instead = directory / _usable_name(path.name)
     try:
         write_atomic(instead, text, mode=mode)
-    except (OSError, UnicodeError):
+    except (OSError, ValueError):
         return None, reason
     return instead, reason
 
@@ -202,3 +202,15 @@ def open_stream(path: Path | str) -> io.TextIOWrapper:
         os.close(descriptor)
         raise
     return open(descriptor, encoding="utf-8")
+
+
+def _usable_name(name: str) -> str:
+    """``name``, or a plain one when no file can be called that (a NUL, a lone
+    surrogate that stands for no byte)."""
+    try:
+        if "\x00" not in name and name:
+            os.fsencode(name)
+            return name
+    except UnicodeError:
+        pass
+    return "unnamed"

@@ -189,3 +189,17 @@ def test_save_and_ticket_on_a_full_disk_are_printed(tmp_path):
     assert parts[1].strip().startswith("# Lost two-factor authentication app")
     assert json.loads(parts[3])["given"]["sign-in-problem"] == "lost-2fa"
     assert not (tmp_path / "a.json").exists() and not (tmp_path / "t.md").exists()
+
+
+def test_a_name_no_file_can_have_still_lands_in_the_fallback(tmp_path, monkeypatch):
+    """A typed path with a NUL (Ctrl-@ at the ticket prompt) is a ValueError for the
+    system, not a traceback; the text goes to the fallback under a plain name."""
+    import tempfile
+
+    from diagnose.fileio import write_anywhere
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    written, problem = write_anywhere(tmp_path / "draft\x00.md", "the draft\n")
+    assert written == tmp_path / f"diagnose-{os.geteuid()}" / "unnamed"
+    assert written.read_text() == "the draft\n"
+    assert problem == "embedded null byte"

@@ -14,9 +14,9 @@ from diagnose.exceptions import UsageError
 
 
 class PathParam(click.Path):
-    """click.Path that refuses a NUL character with a usage error: the operating
-    system cannot take one in a file name, and os.stat raises ValueError on it (a
-    traceback through click.Path)."""
+    """click.Path that refuses, with a usage error, what no file name can hold: a NUL
+    character, or a lone surrogate that stands for no byte (os.stat raises ValueError
+    or UnicodeEncodeError on them: a traceback through click.Path)."""
 
     def convert(
         self,
@@ -26,6 +26,10 @@ class PathParam(click.Path):
     ) -> str | bytes | os.PathLike[str]:
         if isinstance(value, str) and "\x00" in value:
             self.fail("a file name cannot hold a NUL character.", param, ctx)
+        try:
+            os.fsencode(value)  # a lone surrogate that stands for no byte of a name
+        except UnicodeEncodeError:
+            self.fail("it is not a file name this system can spell.", param, ctx)
         return super().convert(value, param, ctx)
 
 

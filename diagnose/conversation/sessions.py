@@ -58,7 +58,7 @@ def save(state: State, path: Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, _text(state), mode=0o600)
-    except (OSError, UnicodeError) as error:
+    except (OSError, ValueError) as error:  # UnicodeError, a NUL in a name: ValueErrors
         reason = getattr(error, "strerror", None) or str(error)
         raise UsageError(f"Cannot save the session to {path}: {reason}.") from None
     prune(path.parent)

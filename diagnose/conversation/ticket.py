@@ -137,7 +137,7 @@ def write(ticket: Ticket, path: Path | str) -> Path:
     target = Path(path)
     try:
         write_atomic(target, render(ticket, target))
-    except (OSError, UnicodeError) as error:
+    except (OSError, ValueError) as error:  # UnicodeError, a NUL in a name: ValueErrors
         reason = getattr(error, "strerror", None) or str(error)
         raise UsageError(f"Cannot write the ticket draft to {target}: {reason}.") from None
     return target
