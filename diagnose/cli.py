@@ -148,10 +148,15 @@ def _usage_error(error: click.ClickException) -> NoReturn:
     if type(error).__name__ == "NoArgsIsHelpError":  # `diagnose kb`: the help is the answer
         error.show()
         raise click.exceptions.Exit(error.exit_code)
-    message = one_line(" ".join(error.format_message().split())).rstrip(".")
+    message = one_line(" ".join(error.format_message().split()))
     context = getattr(error, "ctx", None)
-    hint = f"; see '{context.command_path} --help'" if context is not None else ""
-    click.echo(f"diagnose: error: {message}{hint}.", err=True)
+    if context is not None and context.help_option_names:
+        # click's own hint, in the language chosen (its catalog entry is click's).
+        hint = _("Try '{command} {option}' for help.").format(
+            command=context.command_path, option=context.help_option_names[0]
+        )
+        message = f"{message} {hint}"
+    click.echo(f"diagnose: error: {message}", err=True)
     raise click.exceptions.Exit(error.exit_code)
 
 
