@@ -29,7 +29,13 @@ _SHOW_CURSOR = "\x1b[?25h"
 def main(argv: list[str] | None = None) -> None:
     """Run the command line and exit with its code; never a traceback for the
     troubles above."""
-    sys.exit(_run(argv))
+    try:
+        code = _run(argv)
+    except KeyboardInterrupt:
+        # A second Ctrl-C while the first was being reported: still the same stop.
+        # (Left to itself, the interpreter would end by SIGINT, not with 130.)
+        code = _EXIT_INTERRUPTED
+    sys.exit(code)
 
 
 def _run(argv: list[str] | None) -> int:
