@@ -79,7 +79,7 @@ class Conversation:
 
     # --- the next step -------------------------------------------------------------
     def next(self, state: State) -> Step:
-        with _collector_paused():
+        with _collector_paused(self.engine_class):
             diagnosis = self._diagnose(state)
         if not isinstance(diagnosis, Recommendation):
             return diagnosis
@@ -395,26 +395,34 @@ def _indexes(kb: KnowledgeBase) -> tuple[dict[str, Rule], dict[str, list[Rule]]]
     return entry[1], entry[2]
 
 
+#: Engine classes whose network has been frozen out of the collector's sight (once each).
+_FROZEN: set[int] = set()
+
+
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def _collector_paused(engine_class: type) -> Iterator[None]:
     """The cyclic garbage collector paused while the engine works.
 
     A replay allocates many objects and frees them by reference counting, but each
     allocation burst triggers collections, and every full collection walks the pooled
     engine's whole network: with 10,000 rules that made a consultation's cost grow
-    faster than the rules (issue 9; bench/run.py, "scaling"). Afterwards what is
-    still alive (the knowledge base, the compiled network, the pooled engines: alive
-    for the whole process by design) is frozen out of later collections
-    (``gc.freeze``), which would otherwise walk it all again at the next burst.
+    faster than the rules (issue 9; bench/run.py, "large"). After the first step of an
+    engine class, what is alive (the knowledge base, the compiled network, the pooled
+    engine: alive for the whole process by design) is frozen out of later collections
+    (``gc.freeze``), which would otherwise walk it all again at the next burst. Once
+    per class, not at every step: a long-running server would otherwise freeze each
+    request's cyclic garbage for good.
     """
-    if not gc.isenabled():  # a caller (a benchmark, a test) already chose
+    if not gc.isenabled():  # a caller (a benchmark, a test, another thread) already chose
         yield
         return
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if id(engine_class) not in _FROZEN:
+            _FROZEN.add(id(engine_class))
+            gc.freeze()
         gc.enable()
 
 
