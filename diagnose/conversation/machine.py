@@ -23,12 +23,9 @@ from typing import TYPE_CHECKING, NamedTuple
 from diagnose.checks.registry import CHECKS_BY_ID
 from diagnose.checks.results import CheckResult, Status
 from diagnose.checks.settings import DnsSettings
-from diagnose.conversation import reasoning
 from diagnose.conversation.answers import parse_answer, parse_field, parse_yes_no
-from diagnose.conversation.reasoning import Evidence, Recommendation
 from diagnose.conversation.state import State
 from diagnose.conversation.steps import Ask, AskField, Confirm, Done, Measure, Review, Step
-from diagnose.conversation.ticket import Ticket, TicketValue
 from diagnose.exceptions import AnswerError
 from diagnose.kb.model import (
     UNKNOWN,
@@ -41,6 +38,10 @@ from diagnose.kb.model import (
 )
 
 if TYPE_CHECKING:
+    # The recommendation's and the ticket's modules are imported when a consultation
+    # reaches them, not before its first question.
+    from diagnose.conversation.reasoning import Recommendation
+    from diagnose.conversation.ticket import Ticket
     from diagnose.engine import Reasoner
 
 #: Question types whose answer a live check measures and a person can mistype.
@@ -81,7 +82,7 @@ class Conversation:
     def next(self, state: State) -> Step:
         with _collector_paused(self.engine_class):
             diagnosis = self._diagnose(state)
-        if not isinstance(diagnosis, Recommendation):
+        if isinstance(diagnosis, Ask | Measure):
             return diagnosis
         return self._after(state, diagnosis)
 
@@ -125,6 +126,9 @@ class Conversation:
                 told.reasoner.tell_check(need.target, str(result.status))
         finally:
             self._keep(told)
+        from diagnose.conversation import reasoning
+        from diagnose.conversation.reasoning import Recommendation
+
         rule = self._rules[best] if best is not None else self._fallback_rule()
         article = self.kb.articles[rule.article]
         return Recommendation(
@@ -281,6 +285,8 @@ class Conversation:
     def unsolved(self, previous: Recommendation) -> Recommendation:
         """The person says an article did not help: escalate to support naming it. They
         never read "no FAQ entry matches" after one did."""
+        from diagnose.conversation.reasoning import Evidence, Recommendation
+
         fallback = self.kb.articles[self.kb.fallback]
         how = (
             "the answer did not help"
@@ -320,6 +326,8 @@ class Conversation:
     def _ticket(
         self, rec: Recommendation, fields: tuple[TicketField, ...], values: dict[str, str | None]
     ) -> Ticket:
+        from diagnose.conversation.ticket import Ticket, TicketValue
+
         article = rec.article
         channel = self.kb.channel(article.channel) if article.channel else self.kb.channels[0]
         return Ticket(

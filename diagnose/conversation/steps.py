@@ -10,10 +10,13 @@ an HTTP API render the same conversation without any flow logic of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from diagnose.conversation.reasoning import Recommendation
 from diagnose.i18n import N_
-from diagnose.kb.model import Question, Rule, TicketField
+
+if TYPE_CHECKING:  # for the fields' types only: the first question needs neither
+    from diagnose.conversation.reasoning import Recommendation
+    from diagnose.kb.model import Question, Rule, TicketField
 
 #: Words every prompt understands (a web page offers them as buttons).
 HELP_WORDS = frozenset({"?", "help"})

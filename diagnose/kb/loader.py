@@ -38,7 +38,7 @@ from diagnose.kb.model import (
     TicketField,
 )
 from diagnose.kb.tomlcache import TomlError, read_toml
-from diagnose.secrets import SECRET_NAME, asks_for_secret
+from diagnose.secrets import asks_for_secret, names_secret
 
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
@@ -252,7 +252,7 @@ def _refuse_secret(r: _Reader, typed: bool = True) -> None:
     typed in, by its id ("password", "sms-code")."""
     refused = "diagnose never asks for a password or a one-time code."
     field_id = r.table.get("id")
-    if typed and isinstance(field_id, str) and SECRET_NAME.search(field_id):
+    if typed and isinstance(field_id, str) and names_secret(field_id):
         r.problems.add(r.where, f"{refused} Its id names one: rename it.")
     for prompt in r.all_words("prompt"):
         asked = asks_for_secret(prompt)

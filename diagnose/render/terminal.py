@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from diagnose.conversation.reasoning import Recommendation
 from diagnose.conversation.state import State
 from diagnose.conversation.steps import (
     BACK,
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from diagnose.conversation.machine import Conversation
+    from diagnose.conversation.reasoning import Recommendation
 
 #: The line that ends a multi-line description (Ctrl-D does too).
 END_OF_TEXT = "."
