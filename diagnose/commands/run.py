@@ -21,6 +21,7 @@ from diagnose.commands.options import (
     timeout_option,
 )
 from diagnose.exceptions import EXIT_INTERRUPTED, EXIT_USAGE
+from diagnose.i18n import _
 
 if TYPE_CHECKING:
     from diagnose.render.terminal import Stopped
@@ -130,7 +131,7 @@ def run(
             conversation, err=talk_on_stderr, explain=explain, offer_save=ticket_file is None
         )
         if resume_file:
-            terminal.say(f"Resuming the consultation saved in {resume_file}.")
+            terminal.say(_("Resuming the consultation saved in {path}.").format(path=resume_file))
         try:
             with _signals_stop():
                 state, rec = terminal.run(state)
@@ -149,8 +150,10 @@ def run(
         _report_write("ticket draft", ticket_file, written, problem, draft)
     elif ticket_file:
         click.echo(
-            f"No ticket draft was written to {ticket_file}: this consultation ended "
-            "without an escalation to support.",
+            _(
+                "No ticket draft was written to {path}: this consultation ended without an "
+                "escalation to support."
+            ).format(path=ticket_file),
             err=True,
         )
     if save_file:
@@ -158,7 +161,9 @@ def run(
         _report_write("answers", save_file, saved.path, saved.problem, saved.text)
         if saved.path is not None:
             click.echo(
-                f"Replay with: diagnose run --answers {saved.path} --no-input",
+                _("Replay with: {command}").format(
+                    command=f"diagnose run --answers {saved.path} --no-input"
+                ),
                 err=True,
             )
     if output_format == "json":
@@ -180,30 +185,38 @@ def _stopped(stopped: Stopped, path: Path, output_format: str) -> int:
 
     # Never lost: where it belongs, else in the fallback directory, else printed.
     saved = sessions.save_anywhere(stopped.state, path)
-    where = f"in {saved.path}"
+    where = _("in {path}").format(path=saved.path)
     if saved.problem:
-        where = f"in {saved.path} (it could not be saved in {path}: {saved.problem})"
-    resume = f"continue with: diagnose run --resume {saved.path}"
-    if saved.path is None:
-        where = f"below (they could not be saved in {path}: {saved.problem}, nor elsewhere)"
-        resume = "copy the lines between the marks into a file and continue with: " + (
-            "diagnose run --resume FILE"
+        where = _("in {path} (it could not be saved in {wanted}: {problem})").format(
+            path=saved.path, wanted=path, problem=saved.problem
         )
+    resume = _("continue with: {command}").format(command=f"diagnose run --resume {saved.path}")
+    if saved.path is None:
+        where = _("below (they could not be saved in {wanted}: {problem}, nor elsewhere)").format(
+            wanted=path, problem=saved.problem
+        )
+        resume = _(
+            "copy the lines between the marks into a file and continue with: {command}"
+        ).format(command="diagnose run --resume FILE")
     if stopped.shown is not None:
         # The recommendation was on the screen: it stands, and so does its exit code.
         _tell(
-            f"diagnose: stopped. The recommendation above stands; what you typed since "
-            f"is saved {where}; {resume}"
+            "diagnose: "
+            + _(
+                "stopped. The recommendation above stands; what you typed since is saved "
+                "{where}; {resume}"
+            ).format(where=where, resume=resume)
         )
         _print_unsaved(saved.path, saved.text)
         if output_format == "json":
             click.echo(json.dumps(stopped.shown.to_dict(), indent=2, ensure_ascii=False))
         return stopped.shown.exit_code
-    what = "Input ended" if stopped.eof else "Stopped"
-    _tell(
-        f"diagnose: {what} before the consultation finished. Your answers are saved "
-        f"{where}; {resume}"
+    said = (
+        _("Input ended before the consultation finished. Your answers are saved {where}; {resume}")
+        if stopped.eof
+        else _("Stopped before the consultation finished. Your answers are saved {where}; {resume}")
     )
+    _tell("diagnose: " + said.format(where=where, resume=resume))
     _print_unsaved(saved.path, saved.text)
     return EXIT_USAGE if stopped.eof else EXIT_INTERRUPTED
 

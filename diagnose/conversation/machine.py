@@ -27,6 +27,7 @@ from diagnose.conversation.answers import parse_answer, parse_field, parse_yes_n
 from diagnose.conversation.state import State
 from diagnose.conversation.steps import Ask, AskField, Confirm, Done, Measure, Review, Step
 from diagnose.exceptions import AnswerError
+from diagnose.i18n import _
 from diagnose.kb.model import (
     UNKNOWN,
     KnowledgeBase,
@@ -196,7 +197,11 @@ class Conversation:
             return None
         if value == UNKNOWN:
             spec = CHECKS_BY_ID[check]
-            return CheckResult(check, Status.SKIP, f"Not checked: {spec.description} is unknown.")
+            return CheckResult(
+                check,
+                Status.SKIP,
+                _("Not checked: {what} is unknown.").format(what=_(spec.description)),
+            )
         return state.check_result(check, value)
 
     def _after(self, state: State, rec: Recommendation) -> Step:
@@ -279,7 +284,7 @@ class Conversation:
                 f"'{text.strip()}' is not a field of the draft: type its number "
                 f"(1-{len(fields)}) to change it, or press Enter to keep the draft."
             )
-        raise AnswerError("Nothing is asked at this step.")
+        raise AnswerError(_("Nothing is asked at this step."))
 
     # --- escalations ------------------------------------------------------------------
     def unsolved(self, previous: Recommendation) -> Recommendation:
@@ -288,22 +293,24 @@ class Conversation:
         from diagnose.conversation.reasoning import Evidence, Recommendation
 
         fallback = self.kb.articles[self.kb.fallback]
-        how = (
-            "the answer did not help"
+        title = (
+            _("{title}: the answer did not help")
             if previous.article.outcome is Outcome.INFORMATION
-            else "the steps did not help"
+            else _("{title}: the steps did not help")
         )
         article = fallback._replace(
-            title=f"{previous.article.title}: {how}",
-            summary=(
-                f"You tried “{previous.article.title}” and it did not solve the problem, "
-                "so support should look at your case."
-            ),
+            title=title.format(title=previous.article.title),
+            summary=_(
+                "You tried “{title}” and it did not solve the problem, so support should "
+                "look at your case."
+            ).format(title=previous.article.title),
         )
         rule = Rule(
             "resolution-did-not-help",
             fallback.id,
-            f"The article '{previous.article.id}' did not solve the problem, so support should look at it.",
+            _(
+                "The article '{article}' did not solve the problem, so support should look at it."
+            ).format(article=previous.article.id),
             (),
         )
         return Recommendation(
@@ -364,7 +371,7 @@ class Conversation:
     def _fallback_rule(self) -> Rule:
         # Only reached when no rule concludes (a knowledge base without a rule whose
         # conditions are empty): recommend the fallback article all the same.
-        return Rule("fallback", self.kb.fallback, "No rule applies to what is known.", ())
+        return Rule("fallback", self.kb.fallback, _("No rule applies to what is known."), ())
 
     # --- driving it without a person ----------------------------------------------------
     def run(
