@@ -114,7 +114,9 @@ class LazyGroup(click.Group):
             click.echo(f"\ndiagnose: {one_line(str(stopped))}", err=True)
             ctx.exit(stopped.exit_code)
         except DiagnoseError as error:
-            click.echo(f"diagnose: error: {one_line(str(error))}", err=True)
+            click.echo(
+                "diagnose: " + _("error: {message}").format(message=one_line(str(error))), err=True
+            )
             ctx.exit(error.exit_code)
         except click.ClickException as error:  # a subcommand's usage error
             _usage_error(error)
@@ -156,7 +158,7 @@ def _usage_error(error: click.ClickException) -> NoReturn:
             command=context.command_path, option=context.help_option_names[0]
         )
         message = f"{message} {hint}"
-    click.echo(f"diagnose: error: {message}", err=True)
+    click.echo("diagnose: " + _("error: {message}").format(message=message), err=True)
     raise click.exceptions.Exit(error.exit_code)
 
 

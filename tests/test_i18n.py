@@ -87,7 +87,7 @@ def test_click_errors_come_in_the_chosen_language_and_a_bad_lang_is_exit_2():
     done = run("--lang", "ru", "run", "--nope")
     assert done.returncode == 2
     # One line, as every error (README.md, "Exit codes"), in Russian.
-    assert done.stderr.startswith("diagnose: error: Нет параметра '--nope'.")
+    assert done.stderr.startswith("diagnose: ошибка: Нет параметра '--nope'.")
     assert len(done.stderr.splitlines()) == 1
     bad = run("--lang", "xx", "--help")
     assert bad.returncode == 2 and "'xx' is not one of 'en', 'ru'" in bad.stderr

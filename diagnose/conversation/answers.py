@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnose.exceptions import AnswerError, AnswersFileError, MissingAnswerError
+from diagnose.i18n import _
 from diagnose.kb.model import (
     UNKNOWN,
     Choice,
@@ -34,8 +35,9 @@ _UNKNOWN = {UNKNOWN, "не знаю", "неизвестно"}
 
 def missing_answer(question: Question) -> MissingAnswerError:
     return MissingAnswerError(
-        f"The question '{question.id}' needs an answer: give --answer "
-        f"{question.id}=VALUE ({legal_values(question)}).",
+        _("The question '{id}' needs an answer: give --answer {id}=VALUE ({legal}).").format(
+            id=question.id, legal=legal_values(question)
+        ),
         question.id,
     )
 
@@ -47,7 +49,7 @@ def parse_yes_no(raw: str) -> str:
         return "yes"
     if lowered in _NO:
         return "no"
-    raise AnswerError("Please answer yes or no.")
+    raise AnswerError(_("Please answer yes or no."))
 
 
 def parse_field(field: TicketField, raw: str) -> str:
@@ -61,7 +63,7 @@ def parse_field(field: TicketField, raw: str) -> str:
         try:
             return parse_yes_no(text)
         except AnswerError:
-            raise AnswerError(f"'{text}' is not yes or no.") from None
+            raise AnswerError(_("'{text}' is not yes or no.").format(text=text)) from None
     if field.type is QuestionType.CHOICE:
         lowered = text.lower()
         for number, choice in enumerate(field.choices, start=1):
@@ -71,9 +73,13 @@ def parse_field(field: TicketField, raw: str) -> str:
         if found is not None:
             return found
         legal = ", ".join(f"{n}={c.id}" for n, c in enumerate(field.choices, start=1))
-        raise AnswerError(f"'{text}' is not one of the answers: {legal}.")
+        raise AnswerError(
+            _("'{text}' is not one of the answers: {legal}.").format(text=text, legal=legal)
+        )
     if field.type is QuestionType.EMAIL and not _looks_like_address(text):
-        raise AnswerError(f"'{text}' does not look like an email address (name@example.com).")
+        raise AnswerError(
+            _("'{text}' does not look like an email address (name@example.com).").format(text=text)
+        )
     # In a one-line field a bare number is a value (a project named "2024", "64" vCPU);
     # in a free-text description it is a one-time code pasted by mistake.
     refuse_secret(field.id, text, bare_codes=field.multiline)
@@ -106,14 +112,16 @@ def _refuse_invalid_text(question_id: str, text: str) -> None:
     if has_surrogates(text):
         shown = question_id.encode("utf-8", "backslashreplace").decode("utf-8")
         raise AnswerError(
-            f"The answer to '{shown}' is not valid text: it holds bytes that are not UTF-8."
+            _("The answer to '{id}' is not valid text: it holds bytes that are not UTF-8.").format(
+                id=shown
+            )
         )
 
 
 def legal_values(question: Question) -> str:
     values = question.values
     if values is None:
-        return f"any {question.type} or {UNKNOWN}"
+        return _("any {type} or {unknown}").format(type=question.type, unknown=UNKNOWN)
     return ", ".join(values)
 
 
@@ -126,7 +134,9 @@ def parse_answer(question: Question, raw: str) -> str:
         return UNKNOWN
     if not text:
         raise AnswerError(
-            f"The answer to '{question.id}' is empty; legal values: {legal_values(question)}."
+            _("The answer to '{id}' is empty; legal values: {legal}.").format(
+                id=question.id, legal=legal_values(question)
+            )
         )
     if question.type is QuestionType.CHOICE:
         for choice in question.choices:
@@ -136,7 +146,9 @@ def parse_answer(question: Question, raw: str) -> str:
         if found is not None:
             return found
         raise AnswerError(
-            f"'{text}' is not an answer to '{question.id}'; legal values: {legal_values(question)}."
+            _("'{text}' is not an answer to '{id}'; legal values: {legal}.").format(
+                text=text, id=question.id, legal=legal_values(question)
+            )
         )
     if question.type is QuestionType.YESNO:
         if lowered in _YES:
@@ -144,7 +156,9 @@ def parse_answer(question: Question, raw: str) -> str:
         if lowered in _NO:
             return "no"
         raise AnswerError(
-            f"'{text}' is not an answer to '{question.id}'; legal values: yes, no, unknown."
+            _("'{text}' is not an answer to '{id}'; legal values: {legal}.").format(
+                text=text, id=question.id, legal="yes, no, unknown"
+            )
         )
     if question.type is QuestionType.PHONE:
         from diagnose.checks.phone import parse_phone
@@ -172,7 +186,11 @@ def validate(kb: KnowledgeBase, given: Mapping[str, str]) -> dict[str, str]:
         question = kb.questions.get(question_id)
         if question is None:
             known = ", ".join([*kb.questions, *fields])
-            raise AnswerError(f"There is no question '{question_id}'; known questions: {known}.")
+            raise AnswerError(
+                _("There is no question '{id}'; known questions: {known}.").format(
+                    id=question_id, known=known
+                )
+            )
         result[question_id] = parse_answer(question, str(raw))
     return result
 
@@ -191,7 +209,11 @@ def parse_options(options: Iterable[str]) -> dict[str, str]:
     for option in options:
         question_id, sep, value = option.partition("=")
         if not sep or not question_id.strip():
-            raise AnswerError(f"'{option}' is not of the form ID=VALUE (for example goal=sign-in).")
+            raise AnswerError(
+                _("'{option}' is not of the form ID=VALUE (for example goal=sign-in).").format(
+                    option=option
+                )
+            )
         result[question_id.strip()] = value
     return result
 
