@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from diagnose.checks.results import CheckResult
 from diagnose.exceptions import UsageError
+from diagnose.i18n import _
 from diagnose.kb.model import Channel, TicketField
 
 NOT_GIVEN = "(not given)"
@@ -99,13 +100,13 @@ def to_markdown(ticket: Ticket) -> str:
             lines += [f"**{label}:**", "", *quoted, ""]
         else:
             lines.append(f"**{label}:** {_one_line(item.shown)}  ")
-    lines += ["", "## Diagnostics", "", f"- Article: {ticket.article}"]
+    lines += ["", "## " + _("Diagnostics"), "", "- " + _("Article: {id}").format(id=ticket.article)]
     if ticket.tried:
-        lines.append(f"- Tried without success: {ticket.tried}")
+        lines.append("- " + _("Tried without success: {id}").format(id=ticket.tried))
     for question, answer in ticket.answers:
         lines.append(f"- {question}: {_one_line(answer)}")
     if ticket.checks:
-        lines += ["", "### Live checks", ""]
+        lines += ["", "### " + _("Live checks"), ""]
         for check in ticket.checks:
             lines.append(f"- {check.id}: {check.status}: {_one_line(check.message)}")
             for sub in check.subchecks():
