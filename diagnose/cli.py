@@ -35,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "questions": ("diagnose.commands.listing", "questions", N_("List the questions and answers.")),
     "kb": ("diagnose.commands.kb", "kb", N_("Check, draw and test knowledge bases.")),
+    "serve": (
+        "diagnose.commands.serve",
+        "serve",
+        N_("Serve the consultation as a web page and an HTTP API."),
+    ),
 }
 
 

@@ -14,9 +14,11 @@ then English.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Protocol
 
 #: The languages diagnose speaks; the first is the default.
@@ -36,6 +38,15 @@ class _Catalog(Protocol):
 
 _current = DEFAULT
 _catalog: _Catalog | None = None
+
+#: A language for this context only (a web request), over the process-wide one. A
+#: server answers requests in several languages at once, and ``activate`` changes the
+#: whole process; a ContextVar belongs to one asyncio task (and the threads it starts
+#: with the task's context), so concurrent requests never see each other's language.
+_local: contextvars.ContextVar[tuple[str, _Catalog | None] | None] = contextvars.ContextVar(
+    "diagnose_language", default=None
+)
+_catalogs: dict[str, _Catalog] = {}
 
 
 def normalize(value: str | None) -> str | None:
@@ -71,7 +82,30 @@ def from_environment(environ: Mapping[str, str] | None = None) -> str:
 
 
 def current() -> str:
-    return _current
+    local = _local.get()
+    return _current if local is None else local[0]
+
+
+def _load_catalog(lang: str) -> _Catalog:
+    catalog = _catalogs.get(lang)
+    if catalog is None:
+        import gettext  # only for a language that needs a catalog
+
+        catalog = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+        _catalogs[lang] = catalog
+    return catalog
+
+
+@contextlib.contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Speak ``lang`` in this context only (English for anything unknown); the
+    process-wide language is left as it is."""
+    lang = lang if lang in LANGUAGES else DEFAULT
+    token = _local.set((lang, None if lang == DEFAULT else _load_catalog(lang)))
+    try:
+        yield
+    finally:
+        _local.reset(token)
 
 
 def activate(lang: str) -> None:
@@ -81,24 +115,24 @@ def activate(lang: str) -> None:
     if lang == _current and (lang == DEFAULT or _catalog is not None):
         return
     _current = lang
-    _catalog = None
-    if lang != DEFAULT:
-        import gettext  # only for a language that needs a catalog
-
-        _catalog = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+    _catalog = None if lang == DEFAULT else _load_catalog(lang)
     _teach_click()
 
 
 def _(message: str) -> str:
     """``message`` in the current language."""
-    return message if _catalog is None else _catalog.gettext(message)
+    local = _local.get()
+    catalog = _catalog if local is None else local[1]
+    return message if catalog is None else catalog.gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form for ``n`` (Russian has three: 1 домен, 2 домена, 5 доменов)."""
-    if _catalog is None:
+    local = _local.get()
+    catalog = _catalog if local is None else local[1]
+    if catalog is None:
         return singular if n == 1 else plural
-    return _catalog.ngettext(singular, plural, n)
+    return catalog.ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:
@@ -116,3 +150,27 @@ def _teach_click() -> None:
                 module._ = _  # type: ignore[attr-defined]
             if callable(getattr(module, "ngettext", None)):
                 module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+def from_accept_language(header: str) -> str | None:
+    """The spoken language an HTTP Accept-Language header prefers most (RFC 9110
+    section 12.5.4: tags with optional ``;q=`` weights, 0 meaning "not acceptable"),
+    or None when it names none diagnose speaks. A malformed part is ignored."""
+    best: str | None = None
+    best_q = 0.0
+    for part in header.split(",")[:64]:  # a browser sends a handful; bound the work
+        tag, _sep, params = part.partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _eq, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+                if not 0.0 <= q <= 1.0:  # also NaN
+                    q = 0.0
+        lang = normalize(tag) if tag.strip() != "*" else None
+        if lang is not None and q > best_q:
+            best, best_q = lang, q
+    return best

@@ -13,6 +13,8 @@ from diagnose.i18n import _
 if TYPE_CHECKING:
     from typing import TypedDict
 
+    from diagnose.kb.model import KnowledgeBase
+
     class _ChoiceRow(TypedDict):
         id: str
         label: str
@@ -32,7 +34,7 @@ def articles(output_format: str, rules_dir: str | None) -> None:
     from diagnose.kb.loader import load
 
     kb = load(rules_dir)
-    rows = [{"id": a.id, "title": a.title, "outcome": str(a.outcome)} for a in kb.articles.values()]
+    rows = article_rows(kb)
     if output_format == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -50,6 +52,25 @@ def questions(output_format: str, rules_dir: str | None) -> None:
     from diagnose.kb.model import UNKNOWN
 
     kb = load(rules_dir)
+    rows = question_rows(kb)
+    if output_format == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{row['id']} ({row['type']}): {row['prompt']}")
+        for choice in row["choices"]:
+            click.echo(f"    {choice['id']:<16} {choice['label']}")
+        if row["choices"] or row["type"] in {"yesno"}:
+            click.echo(f"    {UNKNOWN:<16} " + _("I don't know"))
+
+
+def article_rows(kb: KnowledgeBase) -> list[dict[str, str]]:
+    """The articles as ``articles --format json`` lists them (the web API too)."""
+    return [{"id": a.id, "title": a.title, "outcome": str(a.outcome)} for a in kb.articles.values()]
+
+
+def question_rows(kb: KnowledgeBase) -> list[_QuestionRow]:
+    """The questions and ticket fields as ``questions --format json`` lists them."""
     rows: list[_QuestionRow] = []
     for question in kb.questions.values():
         rows.append(
@@ -62,12 +83,4 @@ def questions(output_format: str, rules_dir: str | None) -> None:
         )
     for field in kb.ticket_fields:
         rows.append({"id": field.id, "prompt": field.prompt, "type": "ticket", "choices": []})
-    if output_format == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    for row in rows:
-        click.echo(f"{row['id']} ({row['type']}): {row['prompt']}")
-        for choice in row["choices"]:
-            click.echo(f"    {choice['id']:<16} {choice['label']}")
-        if row["choices"] or row["type"] in {"yesno"}:
-            click.echo(f"    {UNKNOWN:<16} " + _("I don't know"))
+    return rows
