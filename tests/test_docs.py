@@ -25,3 +25,10 @@ def test_readme_gives_the_two_setup_commands_that_ci_runs():
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "python3 -m pip install '.[test]' && python3 -m pytest" in README
     assert "pip install --quiet '.[test]'" in ci and "python -m pytest" in ci
+
+
+def test_readme_and_ci_install_the_browser_the_tests_drive():
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "apt-get install -y chromium chromium-driver" in README
+    assert "apt-get install -y -qq chromium chromium-driver" in ci
+    assert ci.index("chromium-driver") < ci.index("python -m pytest")
