@@ -133,6 +133,7 @@ def test_api_lists_articles_and_questions_as_the_cli(server, cli):
     russian = server.get("/api/v1/articles?lang=ru").json()
     assert russian == cli("--lang", "ru", "articles", "--format", "json").json()
     i18n.activate("en")
+    assert russian != server.get("/api/v1/articles").json()
 
 
 def test_openapi_and_healthz(server):
@@ -278,7 +279,38 @@ def test_language_from_query_then_cookie_then_accept_language(server):
     assert '<html lang="ru">' in by_cookie.text
     by_header = server.get("/", {"accept-language": "de-DE, ru;q=0.8, en;q=0.5"})
     assert '<html lang="ru">' in by_header.text and "Вопрос 1" in by_header.text
+    assert "Что вы хотите сделать?" in by_header.text
     assert '<html lang="en">' in server.get("/", {"accept-language": "de"}).text
+
+
+def test_concurrent_requests_each_get_their_own_language(server):
+    """The language is bound to each request, not to the process: many consultations
+    at once in both languages, each with a live check whose finding is translated in a
+    worker thread, never get each other's words."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    link = (
+        "/?goal=register&register-problem=phone-rejected"
+        "&registration-phone=%2B44+20+7946+0958&lang={lang}"
+    )
+    expected = {
+        "en": ("Did this answer your question?", "not +7; it cannot be registered"),
+        "ru": ("Это ответ на ваш вопрос?", "а не +7; зарегистрировать его"),
+    }
+
+    def fetch(index: int) -> tuple[str, str]:
+        lang = "ru" if index % 2 else "en"
+        return lang, server.get(link.format(lang=lang)).text
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        replies = list(pool.map(fetch, range(64)))
+    for lang, html in replies:
+        other = "en" if lang == "ru" else "ru"
+        assert f'<html lang="{lang}">' in html
+        for words in expected[lang]:
+            assert _escaped(words) in html, (lang, words)
+        for words in expected[other]:
+            assert _escaped(words) not in html, (lang, words)
 
 
 def test_the_language_switch_keeps_the_consultation(server):
