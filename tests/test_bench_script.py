@@ -75,3 +75,29 @@ def test_bench_kb_tools_times_each_authoring_command(tmp_path):
     assert len(rows) == 4 and all(row["group"] == "kb-tools" for row in rows)
     assert any(figure.startswith("kb test (") for figure in figures)
     assert all(isinstance(row["ours"], float) and row["ours"] > 0 for row in rows)
+
+
+def test_web_bench_runs_consultations_against_the_real_server(tmp_path):
+    out = tmp_path / "web.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "web_bench.py"),
+            "--clients",
+            "3",
+            "--seconds",
+            "1",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text())
+    assert result["errors"] == 0 and result["consultations"] > 0
+    assert set(result["steps"]) == {"start", "goal", "problem", "solved", "api"}
+    assert result["steps"]["solved"]["count"] == result["consultations"]
+    assert result["memory_kib"]["peak"] > 0
