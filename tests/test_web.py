@@ -12,10 +12,9 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from webclient import Server, forms, step_form
+from webclient import Server, consultation_cases, forms, step_form
 
 from diagnose import i18n
-from diagnose.kb import scenarios
 from diagnose.kb.loader import load
 
 NASTY = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
@@ -28,17 +27,7 @@ def server(dns_server) -> Iterator[Server]:
     web.stop()
 
 
-def _cases() -> list[tuple[str, dict[str, str]]]:
-    """One consultation per article: the knowledge base's scenarios without stubbed
-    checks, so every answer is real and the live checks run."""
-    chosen: dict[str, dict[str, str]] = {}
-    for scenario in scenarios.load(load(lang="en")):
-        if not scenario.checks and scenario.expect not in chosen:
-            chosen[scenario.expect] = dict(scenario.answers)
-    return sorted(chosen.items())
-
-
-CASES = _cases()
+CASES = consultation_cases()
 
 
 def _no_leak(text: str) -> None:
@@ -337,6 +326,23 @@ def test_an_empty_answer_is_asked_again_in_words(server):
     assert again.status == 400
     assert "Please choose an answer." in again.text
     assert step_form(again.text).fields["at"] == "question:sign-in-problem:2"
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_failed_check_is_told_in_words_and_the_address_can_be_corrected(server, lang):
+    link = "/?goal=contact-support&support-need=letters-missing&support-email=a%40nullmx.lab"
+    failed = server.get(f"{link}&lang={lang}")
+    assert step_form(failed.text).fields["at"] == "confirm"
+    words = {"en": ("problem found", "Or type the corrected email address"),
+             "ru": ("найдена проблема", "Или введите исправленный")}[lang]  # fmt: skip
+    for text in words:
+        assert text in failed.text
+    assert "nullmx.lab" in failed.text
+    corrected = server.submit(failed.text, "answer", "someone@good.lab")
+    assert step_form(corrected.text).fields["at"] == "confirm"
+    assert "good.lab" in corrected.text and words[1] not in corrected.text
+    state = json.loads(step_form(corrected.text).fields["state"])
+    assert ["answer", "support-email", "someone@good.lab"] in state["entries"]
 
 
 def test_a_stale_form_is_not_applied_to_another_step(server):

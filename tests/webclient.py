@@ -169,3 +169,16 @@ class Server:
         if answer is not None:
             fields["answer"] = answer
         return self.post_form(form.action, fields)
+
+
+def consultation_cases() -> list[tuple[str, dict[str, str]]]:
+    """One consultation per article: the knowledge base's scenarios without stubbed
+    checks, so every answer is real and the live checks run."""
+    from diagnose.kb import scenarios
+    from diagnose.kb.loader import load
+
+    chosen: dict[str, dict[str, str]] = {}
+    for scenario in scenarios.load(load(lang="en")):
+        if not scenario.checks and scenario.expect not in chosen:
+            chosen[scenario.expect] = dict(scenario.answers)
+    return sorted(chosen.items())
