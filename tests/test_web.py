@@ -146,6 +146,8 @@ def test_openapi_and_healthz(server):
         (json.dumps({"answers": {"goal": ["x"]}}).encode(), "The answer to 'goal' is not text"),
         (json.dumps({"answers": [], "lang": "en"}).encode(), "'answers' must be an object"),
         (json.dumps({"lang": "de"}).encode(), "'lang' must be one of: en, ru."),
+        (b"[" * 30_000 + b"]" * 30_000, "The request body is not valid JSON."),
+        (b"\xff\xfe", "The request body is not valid JSON."),
     ],
 )
 def test_api_bad_input_is_400_with_the_sentence(server, body, sentence):
@@ -386,7 +388,8 @@ def test_a_forged_state_is_refused_without_a_traceback(server):
     forged = json.dumps(
         {"diagnose_session": 2, "entries": [["ticket", "description", "password: hunter2"]]}
     )
-    for state in ("{", "[]", '{"diagnose_session": 9}', forged):
+    deep = "[" * 7_000 + "]" * 7_000  # under 64 KB once form-encoded
+    for state in ("{", "[]", '{"diagnose_session": 9}', forged, deep):
         reply = server.post_form("/", {"state": state, "action": "answer", "at": "x"})
         assert reply.status == 400
         _no_leak(reply.text)

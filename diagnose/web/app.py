@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -41,6 +41,10 @@ from diagnose.i18n import N_, _
 from diagnose.kb.model import KnowledgeBase
 from diagnose.web.guard import Guard, Limiter, TooManyChecks
 from diagnose.web.words import status_word, words
+
+if TYPE_CHECKING:
+    from diagnose.checks.email import EmailReport
+    from diagnose.checks.mail.report import DomainReport
 
 HERE = Path(__file__).parent
 ENV_SETTINGS = "DIAGNOSE_WEB_SETTINGS"
@@ -155,6 +159,10 @@ def load_state(raw: str, kb: KnowledgeBase, lang: str) -> State:
         return State(lang=lang)
     try:
         state = State.from_json(json.loads(raw))
+    except RecursionError:  # a state nested thousands deep: no state at all
+        raise BadRequest(
+            _("The consultation's state is not valid: {error}").format(error="too deeply nested.")
+        ) from None
     except (ValueError, StateError) as error:
         message = _("The consultation's state is not valid: {error}").format(error=error)
         raise BadRequest(message) from None
@@ -264,7 +272,8 @@ async def download(request: Request) -> Response:
             return _page_error(site, lang, False, str(error), 400)
         except TooManyChecks as error:
             return _page_error(site, lang, False, str(error), 429)
-        ticket = getattr(step, "recommendation", None) and step.recommendation.ticket  # type: ignore[union-attr]
+        rec: Recommendation | None = getattr(step, "recommendation", None)
+        ticket = rec.ticket if rec is not None else None
         if ticket is None:
             return _page_error(site, lang, False, _("This consultation has no ticket draft."), 400)
         name = "ticket.json" if fields.get("format") == "json" else "ticket.md"
@@ -383,7 +392,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[...
         raise BadRequest("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
@@ -415,7 +424,8 @@ async def api_consultation(request: Request) -> Response:
         state, step = await site.settle(conversation, state, _client(request))
         if isinstance(step, Ask):
             return JSONResponse({"done": False, "question": step.to_dict()})
-        assert isinstance(step, Done), step  # a scripted conversation confirms nothing
+        if not isinstance(step, Done):  # a scripted conversation confirms and asks no field
+            raise RuntimeError(f"a scripted consultation reached {step.kind}")
         return _json_response({"done": True, "result": step.recommendation.to_dict()})
 
 
@@ -439,7 +449,9 @@ async def api_email(request: Request) -> Response:
     return await _live(request, lambda site: check_email_async(address.strip(), site.dns))
 
 
-async def _live(request: Request, check: Any) -> Response:
+async def _live(
+    request: Request, check: Callable[[Site], Awaitable[DomainReport | EmailReport]]
+) -> Response:
     site: Site = request.app.state.site
     site.limiter.acquire(_client(request))
     try:
