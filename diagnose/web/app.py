@@ -222,7 +222,7 @@ async def page(request: Request) -> Response:
             return await _show(site, request, lang, chosen, state.back())
         if action == "restart":
             return await _show(site, request, lang, chosen, State(lang=lang))
-        if not action.startswith(("answer", "say:")):
+        if action != "answer" and not action.startswith("say:"):
             return await _show(site, request, lang, chosen, state)  # the language switch
         try:
             state, step = await site.settle(conversation, state, _client(request))
