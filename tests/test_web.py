@@ -464,6 +464,23 @@ def test_user_text_is_escaped_in_every_field(server):
     assert api.headers["content-type"].startswith("application/json")
 
 
+def test_several_workers_answer_any_step_of_a_consultation(dns_server):
+    """Stateless: with two worker processes, each request of a consultation may go to
+    either, and the settings (here the rate limit) reach both."""
+    web = Server("--nameserver", dns_server.address, "--workers", "2", "--rate-limit", "1")
+    try:
+        html = web.get("/?goal=sign-in").text
+        for _ in range(3):
+            html = web.submit(html, "back").text
+            html = web.submit(html, "answer", "sign-in").text
+        done = web.submit(web.submit(html, "answer", "forgot-password").text, "say:yes")
+        limited = [web.post_json("/api/v1/mail", {"domain": "good.lab"}).status for _ in range(3)]
+    finally:
+        web.stop()
+    assert step_form(done.text).fields["at"] == "done"
+    assert 429 in limited
+
+
 def test_the_access_log_records_no_answers(dns_server):
     web = Server("--nameserver", dns_server.address, "--timeout", "2")
     try:
