@@ -15,11 +15,13 @@ then English.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import contextvars
 
 #: The languages diagnose speaks; the first is the default.
 LANGUAGES = ("en", "ru")
@@ -43,9 +45,8 @@ _catalog: _Catalog | None = None
 #: server answers requests in several languages at once, and ``activate`` changes the
 #: whole process; a ContextVar belongs to one asyncio task (and the threads it starts
 #: with the task's context), so concurrent requests never see each other's language.
-_local: contextvars.ContextVar[tuple[str, _Catalog | None] | None] = contextvars.ContextVar(
-    "diagnose_language", default=None
-)
+#: Made by the first ``speaking``: the CLI never imports contextvars for it.
+_local: contextvars.ContextVar[tuple[str, _Catalog | None] | None] | None = None
 _catalogs: dict[str, _Catalog] = {}
 
 
@@ -81,8 +82,13 @@ def from_environment(environ: Mapping[str, str] | None = None) -> str:
     return DEFAULT
 
 
+def _here() -> tuple[str, _Catalog | None] | None:
+    """The language bound to this context by ``speaking``, if any."""
+    return None if _local is None else _local.get()
+
+
 def current() -> str:
-    local = _local.get()
+    local = _here()
     return _current if local is None else local[0]
 
 
@@ -100,6 +106,11 @@ def _load_catalog(lang: str) -> _Catalog:
 def speaking(lang: str) -> Iterator[None]:
     """Speak ``lang`` in this context only (English for anything unknown); the
     process-wide language is left as it is."""
+    global _local
+    if _local is None:
+        import contextvars
+
+        _local = contextvars.ContextVar("diagnose_language", default=None)
     lang = lang if lang in LANGUAGES else DEFAULT
     token = _local.set((lang, None if lang == DEFAULT else _load_catalog(lang)))
     try:
@@ -121,14 +132,14 @@ def activate(lang: str) -> None:
 
 def _(message: str) -> str:
     """``message`` in the current language."""
-    local = _local.get()
+    local = _here()
     catalog = _catalog if local is None else local[1]
     return message if catalog is None else catalog.gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form for ``n`` (Russian has three: 1 домен, 2 домена, 5 доменов)."""
-    local = _local.get()
+    local = _here()
     catalog = _catalog if local is None else local[1]
     if catalog is None:
         return singular if n == 1 else plural
