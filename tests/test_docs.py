@@ -32,3 +32,34 @@ def test_readme_and_ci_install_the_browser_the_tests_drive():
     assert "apt-get install -y chromium chromium-driver" in README
     assert "apt-get install -y -qq chromium chromium-driver" in ci
     assert ci.index("chromium-driver") < ci.index("python -m pytest")
+
+
+def _shape(text: str) -> tuple[list[int], list[str]]:
+    """Heading levels in order, and the code blocks verbatim (code is not translated,
+    bar comments inside, which are dropped here)."""
+    import re
+
+    levels, blocks, inside, block = [], [], False, []
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if inside:
+                blocks.append("\n".join(block))
+            inside, block = not inside, []
+            continue
+        if inside:
+            block.append(re.sub(r"\s+#.*$", "", line).rstrip())
+        elif line.startswith("#"):
+            levels.append(len(line) - len(line.lstrip("#")))
+    return levels, blocks
+
+
+def test_readme_ru_is_the_twin_of_readme():
+    # README.ru.md has the same sections in the same order and the same code (commands,
+    # TOML, JSON, the graph): a section added to one and not the other fails here.
+    russian = (Path(__file__).parent.parent / "README.ru.md").read_text(encoding="utf-8")
+    assert "README.ru.md" in README and "README.md" in russian
+    english_levels, english_blocks = _shape(README)
+    russian_levels, russian_blocks = _shape(russian)
+    assert russian_levels == english_levels
+    assert len(russian_blocks) == len(english_blocks)
+    assert "личный кабинет" in russian and "техническ" in russian
