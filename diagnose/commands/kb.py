@@ -36,11 +36,13 @@ def _load(rules_dir: str | None) -> KnowledgeBase | int:
         return EXIT_PROBLEM
 
 
-def _problems(problems: list[str], level: str = "error") -> None:
+def _problems(problems: list[str], *, warning: bool = False) -> None:
+    """Each problem on its own line, with the prefix the CLI gives every error."""
     from diagnose.render.marks import printable
 
+    prefix = _("warning: {message}") if warning else _("error: {message}")
     for problem in problems:
-        click.echo(f"diagnose: {level}: {printable(problem)}", err=True)
+        click.echo("diagnose: " + prefix.format(message=printable(problem)), err=True)
 
 
 @kb.command(short_help=N_("Validate a knowledge base."))
@@ -94,7 +96,7 @@ def check(rules_dir: str | None, strict: bool, output_format: str) -> int:
         )
     else:
         _problems([str(f) for f in findings if f.level is Level.ERROR])
-        _problems([str(f) for f in findings if f.level is Level.WARNING], "warning")
+        _problems([str(f) for f in findings if f.level is Level.WARNING], warning=True)
         click.echo(summary)
     return EXIT_PROBLEM if failed else EXIT_OK
 

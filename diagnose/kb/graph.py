@@ -58,7 +58,9 @@ def build(kb: KnowledgeBase) -> Graph:
 
     start = node(("start",), "start", "start")
     for rule in kb.rules:
-        here: str = start
+        # ``here`` is the last node of the path so far, ``taken`` the answer (or status)
+        # that leaves it: the label of the next edge.
+        here, taken = start, ""
         path: tuple[tuple[str, str, str], ...] = ()
         for condition in rule.when:
             if condition.kind == "question":
@@ -73,14 +75,12 @@ def build(kb: KnowledgeBase) -> Graph:
                     "check",
                     f"live check {condition.target} (measures {binding.input})",
                 )
-            edge(here, asked)
-            answer = _answers(condition)
-            path = (*path, (condition.kind, condition.target, answer))
-            here = node(path, "answer", answer)  # collapsed below into an edge label
-            edge(asked, here)
+            edge(here, asked, taken)
+            here, taken = asked, _answers(condition)
+            path = (*path, (condition.kind, condition.target, taken))
         concluded = node(("rule", rule.id), "rule", rule.id)
         # A rule without conditions concludes when no earlier rule does.
-        edge(here, concluded, "" if rule.when else "otherwise")
+        edge(here, concluded, taken if rule.when else "otherwise")
         article = kb.articles[rule.article]
         shown = node(
             ("article", article.id),
@@ -89,27 +89,7 @@ def build(kb: KnowledgeBase) -> Graph:
             str(article.outcome),
         )
         edge(concluded, shown)
-    return _collapse(Graph(tuple(nodes.values()), tuple(edges.values())))
-
-
-def _collapse(graph: Graph) -> Graph:
-    """Answer nodes become the labels of the edges that pass through them."""
-    answer = {n.id: n for n in graph.nodes if n.kind == "answer"}
-    into = {e.target: e.source for e in graph.edges if e.target in answer}
-    edges: dict[tuple[str, str, str], Edge] = {}
-    for e in graph.edges:
-        if e.target in answer:
-            continue
-        if e.source in answer:
-            e = Edge(into[e.source], e.target, answer[e.source].label)
-        edges.setdefault((e.source, e.target, e.label), e)
-    # Numbered again in order, so that the text reads n0, n1, n2, ...
-    kept = [n for n in graph.nodes if n.kind != "answer"]
-    renamed = {n.id: f"n{index}" for index, n in enumerate(kept)}
-    return Graph(
-        tuple(Node(renamed[n.id], n.kind, n.label, n.outcome) for n in kept),
-        tuple(Edge(renamed[e.source], renamed[e.target], e.label) for e in edges.values()),
-    )
+    return Graph(tuple(nodes.values()), tuple(edges.values()))
 
 
 def to_dict(graph: Graph) -> dict[str, object]:
