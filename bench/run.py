@@ -171,6 +171,20 @@ def row(
     }
 
 
+def growth_row(figure: str, grown: float, linear: float, group: str) -> dict[str, Any]:
+    """How a cost grew against how it would grow linearly: at most 1.5x that."""
+    return row(
+        figure,
+        round(grown, 2),
+        round(linear, 2),
+        unit="x",
+        ratio=grown / linear,
+        target="<= 1.5 x linear growth",
+        met=grown / linear <= 1.5,
+        group=group,
+    )
+
+
 # --- figures -------------------------------------------------------------------------
 
 
@@ -421,16 +435,7 @@ def scaling(ctx: dict[str, Any]) -> list[dict[str, Any]]:
             grown = results[size][part] / results[base][part]
             linear = size / base
             rows.append(
-                row(
-                    f"{part} cost growth, {base} -> {size} rules",
-                    round(grown, 2),
-                    round(linear, 2),
-                    unit="x",
-                    ratio=grown / linear,
-                    target="<= 1.5 x linear growth",
-                    met=grown / linear <= 1.5,
-                    group="scaling",
-                )
+                growth_row(f"{part} cost growth, {base} -> {size} rules", grown, linear, "scaling")
             )
     return rows
 
@@ -608,15 +613,11 @@ def large(ctx: dict[str, Any]) -> list[dict[str, Any]]:
         )
     )
     rows.append(
-        row(
+        growth_row(
             f"consultation cost growth, {small} -> {big} rules (collector paused)",
-            round(grown, 2),
-            round(linear, 2),
-            unit="x",
-            ratio=grown / linear,
-            target="<= 1.5 x linear growth",
-            met=grown / linear <= 1.5,
-            group="large",
+            grown,
+            linear,
+            "large",
         )
     )
     return rows
