@@ -93,6 +93,20 @@ def read_bounded_bytes(path: Path | str, limit: int) -> bytes:
     return data
 
 
+def malformed_reason(error: Exception) -> str:
+    """Why a JSON or TOML parser refused a file, as the end of a sentence: the parser's
+    own words, or ours where Python's would puzzle a reader (a ``RecursionError`` from
+    brackets nested thousands deep; a ``ValueError`` from a number Python will not
+    convert, CVE-2020-10735's limit of 4,300 digits)."""
+    from diagnose.i18n import _
+
+    if isinstance(error, RecursionError):
+        return _("it nests too deep")
+    if "integer string conversion" in str(error):
+        return _("it holds a number of more than 4,300 digits")
+    return str(error).rstrip(".")
+
+
 def too_deep(data: object, limit: int = MAX_DEPTH) -> bool:
     """Whether lists and dicts in ``data`` nest deeper than ``limit`` (iterative: no
     recursion to run out of)."""

@@ -41,6 +41,7 @@ import unicodedata
 from typing import Final, Literal
 
 from diagnose.exceptions import SecretRefused
+from diagnose.i18n import _
 
 Kind = Literal["password", "code"]
 
@@ -460,15 +461,21 @@ def refuse_secret(field_id: str, value: str, *, bare_codes: bool = True) -> None
         return
     if kind == "code" and not keyword:
         raise SecretRefused(
-            "That looks like a one-time code; diagnose never stores one and support never "
-            "asks for it. Describe the problem in words instead."
+            _(
+                "That looks like a one-time code; diagnose never stores one and support never "
+                "asks for it. Describe the problem in words instead."
+            )
         )
     if kind == "code":
         raise SecretRefused(
-            f'That text seems to contain a one-time code (after "{keyword}"); remove it. '
-            "Support never asks for a code."
+            _(
+                'That text seems to contain a one-time code (after "{keyword}"); remove it. '
+                "Support never asks for a code."
+            ).format(keyword=keyword)
         )
     raise SecretRefused(
-        f'That text seems to contain a password (after "{keyword}"); remove it. '
-        "Support never needs your password."
+        _(
+            'That text seems to contain a password (after "{keyword}"); remove it. '
+            "Support never needs your password."
+        ).format(keyword=keyword)
     )

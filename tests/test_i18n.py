@@ -192,3 +192,88 @@ def test_the_authors_tools_speak_russian():
     assert done.returncode == 0 and done.stdout.rstrip().endswith("25 пройдено, 0 провалено.")
     explained = run("--lang", "ru", "kb", "explain", "lost-2fa").stdout
     assert "Сюда ведёт 1 путь." in explained and "По правилу «lost-second-factor»" in explained
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("a.json", "{not json", "не является корректным JSON"),
+        ("a.toml", "goal = ", "не является корректным TOML"),
+        ("a.json", "[1, 2]", "должен содержать объект"),
+        ("a.json", '{"goal": ["sign-in"]}', "у «goal» значение не текстовое"),
+        ("a.json", "[" * 5000 + "]" * 5000, "слишком глубокая вложенность"),
+        ("a.toml", "goal = " + "9" * 5000, "в нём есть число длиннее 4300 цифр"),
+    ],
+)
+def test_a_broken_answers_file_is_named_in_russian(cli, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    result = cli("--lang", "ru", "run", "--answers", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("diagnose: ошибка: ")
+    assert "файле ответов " + str(path) in result.stderr.replace("Файл ", "файле ")
+    assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("description", "message"),
+    [
+        ("482913", "Похоже на одноразовый код."),
+        ("мой пароль qwerty123", "Похоже, в тексте есть пароль (после «пароль») — удалите его."),
+        ("код из смс 4821", "Похоже, в тексте есть одноразовый код (после «код»)"),
+    ],
+)
+def test_a_secret_is_refused_in_russian(cli, description, message):
+    result = cli(
+        "--lang", "ru", "run", "--no-input", "-a", "goal=other", "-a", f"description={description}"
+    )
+    assert result.exit_code == 2
+    assert message in result.stderr and description not in result.stdout
+
+
+def test_a_failed_article_is_explained_in_russian():
+    from diagnose.conversation.machine import Conversation
+    from diagnose.conversation.state import State
+    from diagnose.conversation.steps import Ask, AskField, Confirm
+    from diagnose.engine import engine_for
+
+    i18n.activate("ru")
+    kb = load(lang="ru")
+    conversation = Conversation(kb, engine_for(kb))
+    state = State()
+    script = {"goal": "sign-in", "sign-in-problem": "forgot-password"}
+    step = conversation.next(state)
+    while isinstance(step, Ask):
+        state = conversation.answer(state, step, script[step.question.id])
+        step = conversation.next(state)
+    assert isinstance(step, Confirm)
+    state = conversation.answer(state, step, "нет")
+    step = conversation.next(state)
+    assert isinstance(step, AskField)
+    evidence = [tuple(e) for e in step.recommendation.evidence]
+    assert ("статья forgot-password уже была предложена", "вы ответили, что она не помогла") in (
+        evidence
+    )
+
+
+def test_a_wrong_reply_at_the_draft_review_is_answered_in_russian():
+    from diagnose.conversation.machine import Conversation
+    from diagnose.conversation.state import State
+    from diagnose.conversation.steps import Ask, AskField, Review
+    from diagnose.engine import engine_for
+    from diagnose.exceptions import AnswerError
+
+    i18n.activate("ru")
+    kb = load(lang="ru")
+    conversation = Conversation(kb, engine_for(kb))
+    state = State()
+    script = {"goal": "resources", "resources-problem": "quota"}
+    step = conversation.next(state)
+    while isinstance(step, Ask | AskField):
+        reply = script.get(step.question.id, "") if isinstance(step, Ask) else ""
+        state = conversation.answer(state, step, reply)
+        step = conversation.next(state)
+    assert isinstance(step, Review)
+    with pytest.raises(AnswerError) as raised:
+        conversation.answer(state, step, "абв")
+    assert str(raised.value).startswith("«абв» — не поле черновика: введите номер поля (1–6)")

@@ -195,14 +195,6 @@ def validate(kb: KnowledgeBase, given: Mapping[str, str]) -> dict[str, str]:
     return result
 
 
-def _reason(error: Exception) -> str:
-    if isinstance(error, RecursionError):
-        return "it nests too deep"
-    if "integer string conversion" in str(error):
-        return "it holds a number of more than 4,300 digits"
-    return str(error).rstrip(".")
-
-
 def parse_options(options: Iterable[str]) -> dict[str, str]:
     """``["goal=sign-in", ...]`` into a dict; a later option overrides an earlier one."""
     result: dict[str, str] = {}
@@ -226,16 +218,20 @@ def load_file(path: Path | str) -> dict[str, str]:
     can be replayed in CI.
     """
     path = Path(path)
-    from diagnose.fileio import InputFileError, read_bounded, too_deep
+    from diagnose.fileio import InputFileError, malformed_reason, read_bounded, too_deep
 
     try:
         text = read_bounded(path, MAX_FILE_BYTES)
     except OSError as error:
         raise AnswersFileError(
-            f"Cannot read the answers file {path}: {error.strerror or error}."
+            _("Cannot read the answers file {path}: {reason}.").format(
+                path=path, reason=error.strerror or error
+            )
         ) from None
     except InputFileError as error:
-        raise AnswersFileError(f"Cannot read the answers file {path}: it {error}.") from None
+        raise AnswersFileError(
+            _("Cannot read the answers file {path}: it {reason}.").format(path=path, reason=error)
+        ) from None
     import tomllib  # here, not at the top: most runs read no answers file
 
     # ValueError: a number of thousands of digits (Python refuses to convert it);
@@ -247,7 +243,9 @@ def load_file(path: Path | str) -> dict[str, str]:
             data = tomllib.loads(text)
         except malformed as error:
             raise AnswersFileError(
-                f"The answers file {path} is not valid TOML: {_reason(error)}."
+                _("The answers file {path} is not valid TOML: {reason}.").format(
+                    path=path, reason=malformed_reason(error)
+                )
             ) from None
     else:
         try:
@@ -255,16 +253,22 @@ def load_file(path: Path | str) -> dict[str, str]:
         except malformed as error:
             if path.suffix.lower() == ".json":
                 raise AnswersFileError(
-                    f"The answers file {path} is not valid JSON: {_reason(error)}."
+                    _("The answers file {path} is not valid JSON: {reason}.").format(
+                        path=path, reason=malformed_reason(error)
+                    )
                 ) from None
             try:
                 data = tomllib.loads(text)
             except malformed:
                 raise AnswersFileError(
-                    f"The answers file {path} is neither valid JSON nor valid TOML."
+                    _("The answers file {path} is neither valid JSON nor valid TOML.").format(
+                        path=path
+                    )
                 ) from None
     if too_deep(data):
-        raise AnswersFileError(f"The answers file {path} nests deeper than any answers file.")
+        raise AnswersFileError(
+            _("The answers file {path} nests deeper than any answers file.").format(path=path)
+        )
     if isinstance(data, dict) and "diagnose_session" in data:
         # A saved session: everything given and typed in it (skipped fields stay out).
         from diagnose.conversation.state import State, StateError
@@ -272,18 +276,26 @@ def load_file(path: Path | str) -> dict[str, str]:
         try:
             state = State.from_json(data)
         except StateError as error:
-            raise AnswersFileError(f"The file {path} is not a saved session: {error}") from None
+            raise AnswersFileError(
+                _("The file {path} is not a saved session: {reason}").format(
+                    path=path, reason=error
+                )
+            ) from None
         data = dict(state.given)
         data.update({e.id: e.value for e in state.entries if e.kind != "reply" and e.value})
     if not isinstance(data, dict):
         raise AnswersFileError(
-            f"The answers file {path} must hold an object of question ids to answers."
+            _("The answers file {path} must hold an object of question ids to answers.").format(
+                path=path
+            )
         )
     result: dict[str, str] = {}
     for key, value in data.items():
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise AnswersFileError(
-                f"The answers file {path} gives '{key}' a value that is not text: {value!r}."
+                _(
+                    "The answers file {path} gives '{key}' a value that is not text: {value}."
+                ).format(path=path, key=key, value=repr(value))
             )
         result[str(key)] = str(value)
     return result

@@ -281,8 +281,10 @@ class Conversation:
                 if choice in {str(number), item.field.id}:
                     return state.add("reply", Review.reply, f"edit:{item.field.id}")
             raise AnswerError(
-                f"'{text.strip()}' is not a field of the draft: type its number "
-                f"(1-{len(fields)}) to change it, or press Enter to keep the draft."
+                _(
+                    "'{text}' is not a field of the draft: type its number (1-{n}) to change "
+                    "it, or press Enter to keep the draft."
+                ).format(text=text.strip(), n=len(fields))
             )
         raise AnswerError(_("Nothing is asked at this step."))
 
@@ -322,8 +324,8 @@ class Conversation:
             evidence=(
                 *previous.evidence,
                 Evidence(
-                    f"the article {previous.article.id} was tried",
-                    "you said it did not solve the problem",
+                    _("the article {article} was tried").format(article=previous.article.id),
+                    _("you said it did not solve the problem"),
                 ),
             ),
             why_not=lambda: previous.considered,

@@ -175,7 +175,7 @@ def load(kb: KnowledgeBase) -> tuple[Scenario, ...]:
 def _read(path: Path, problems: list[str]) -> dict[str, Any] | None:
     # Only regular files, and bounded: a FIFO or a device named *.toml must not hang
     # or exhaust memory (opened without blocking: diagnose.fileio.read_bounded_bytes).
-    from diagnose.fileio import InputFileError, read_bounded_bytes, too_deep
+    from diagnose.fileio import InputFileError, malformed_reason, read_bounded_bytes, too_deep
 
     try:
         raw = read_bounded_bytes(path, MAX_BYTES)
@@ -192,16 +192,12 @@ def _read(path: Path, problems: list[str]) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         problems.append(f"{path}: " + _("is not UTF-8 text."))
         return None
-    except RecursionError:
-        reason = "it nests too deep"
-    except ValueError as error:  # TOMLDecodeError, or a number of 5,000 digits
-        reason = str(error).rstrip(".")
-        if "integer string conversion" in reason:
-            reason = "it holds a number of more than 4,300 digits"
+    except (RecursionError, ValueError) as error:  # TOMLDecodeError, or 5,000 digits
+        reason = malformed_reason(error)
     else:
         if not too_deep(data):
             return data
-        reason = "it nests too deep"
+        reason = malformed_reason(RecursionError())
     problems.append(f"{path}: " + _("is not valid TOML: {error}.").format(error=reason))
     return None
 

@@ -35,7 +35,14 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from diagnose.fileio import MAX_DEPTH, InputFileError, read_bounded_bytes, too_deep
+from diagnose.fileio import (
+    MAX_DEPTH,
+    InputFileError,
+    malformed_reason,
+    read_bounded_bytes,
+    too_deep,
+)
+from diagnose.i18n import _
 
 _FORMAT = f"2-{sys.version_info[0]}.{sys.version_info[1]}-{marshal.version}"
 
@@ -94,17 +101,13 @@ def _parse(raw: bytes) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise TomlError("it is not UTF-8 text") from None
+        raise TomlError(_("it is not UTF-8 text")) from None
     try:
         data = tomllib.loads(text)
-    except RecursionError:
-        raise TomlError("it nests too deep") from None
-    except ValueError as error:  # TOMLDecodeError, or a number of 5,000 digits
-        if "integer string conversion" in str(error):
-            raise TomlError("it holds a number of more than 4,300 digits") from None
-        raise TomlError(str(error).rstrip(".")) from None
+    except (RecursionError, ValueError) as error:  # TOMLDecodeError, or 5,000 digits
+        raise TomlError(malformed_reason(error)) from None
     if too_deep(data):
-        raise TomlError(f"it nests deeper than {MAX_DEPTH} levels")
+        raise TomlError(_("it nests deeper than {n} levels").format(n=MAX_DEPTH))
     return data
 
 
@@ -132,7 +135,7 @@ def _plain(data: dict[str, Any]) -> bool:
     sets), nested no deeper than any input may be. Exact types, one level at a time:
     this runs on every cached load, so it is kept to a few operations per value."""
     level: list[Any] = [data]
-    for _ in range(MAX_DEPTH + 1):
+    for _level in range(MAX_DEPTH + 1):
         below: list[Any] = []
         for item in level:
             kind = type(item)
