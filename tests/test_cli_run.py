@@ -266,3 +266,17 @@ def test_version_and_help_do_not_import_heavy_modules():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("[]")
+
+
+def test_the_draft_and_the_findings_carry_no_trailing_blanks(cli):
+    # rich pads grid rows to the full width; a draft copied into a mail must not.
+    result = cli(
+        "run",
+        "--no-input",
+        *("-a", "goal=resources", "-a", "resources-problem=quota", "-a", "login=a@b.c"),
+        *("-a", "quota-resource=vCPU", "-a", "quota-amount=64", "-a", "quota-region=msk"),
+        *("-a", "description=We need more."),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "Quota needed:" in result.stdout and "64" in result.stdout
+    assert [line for line in result.stdout.splitlines() if line != line.rstrip()] == []

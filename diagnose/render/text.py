@@ -67,10 +67,10 @@ def checks(console: Console, results: tuple[CheckResult, ...]) -> None:
         return
     console.print("[bold]" + escape(_("Live checks")) + "[/]")
     for result in results:
-        console.print(findings([result.to_dict()], indent=2))
+        print_trimmed(console, findings([result.to_dict()], indent=2))
         subchecks = result.subchecks()
         if subchecks:
-            console.print(findings(subchecks, indent=6))
+            print_trimmed(console, findings(subchecks, indent=6))
 
 
 def findings(results: Iterable[Mapping[str, object]], indent: int) -> Padding:
@@ -89,6 +89,24 @@ def findings(results: Iterable[Mapping[str, object]], indent: int) -> Padding:
     return Padding(grid, (0, 0, 0, indent))
 
 
+def print_trimmed(console: Console, renderable: RenderableType) -> None:
+    """Print ``renderable`` without the spaces rich pads each line with to the full
+    width: a grid's short rows would otherwise end in a run of blanks, which a person
+    copying the draft into a mail or a terminal recording carries along."""
+    from rich.segment import Segment, Segments
+
+    out: list[Segment] = []
+    for line in console.render_lines(renderable, pad=False):
+        while line and not line[-1].control and not line[-1].text.rstrip(" "):
+            line.pop()
+        if line and not line[-1].control:
+            last = line[-1]
+            line[-1] = Segment(last.text.rstrip(" "), last.style)
+        out.extend(line)
+        out.append(Segment.line())
+    console.print(Segments(out), end="")
+
+
 def draft(console: Console, ticket: Ticket, *, numbered: bool = False) -> None:
     """The ticket draft's fields; numbered at review, so one can be picked to change."""
     console.print("[bold]" + escape(_("Ticket draft:")) + "[/] " + _safe(ticket.subject))
@@ -98,7 +116,7 @@ def draft(console: Console, ticket: Ticket, *, numbered: bool = False) -> None:
     for number, item in enumerate(ticket.values, start=1):
         label = f"{number}) {item.field.title}:" if numbered else f"{item.field.title}:"
         grid.add_row(Text(label), Text(printable(item.shown)))
-    console.print(Padding(grid, (0, 0, 0, 2)))
+    print_trimmed(console, Padding(grid, (0, 0, 0, 2)))
 
 
 def contact(console: Console, ticket: Ticket) -> None:
