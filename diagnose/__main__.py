@@ -42,7 +42,7 @@ def _run(argv: list[str] | None) -> int:
     try:
         stdout_closed = _standard_streams()
         if stdout_closed:
-            _say("diagnose: error: standard output is closed; nothing could be written.")
+            _say(_error(_words(argv, N_("standard output is closed; nothing could be written."))))
             return _EXIT_USAGE
         import click
 
@@ -73,16 +73,69 @@ def _run(argv: list[str] | None) -> int:
         return code
     except (KeyboardInterrupt, _abort()):
         restore_cursor()
-        _say("\ndiagnose: interrupted.")
+        _say("\ndiagnose: " + _words(argv, N_("interrupted.")))
         return _EXIT_INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()
         return _EXIT_BROKEN_PIPE
     except OSError as error:  # writing the output failed: a full disk, a closed descriptor
         _silence_stdout()
-        reason = error.strerror or str(error)
-        _say(f"diagnose: error: cannot write the output: {reason}.")
+        message = _words(argv, N_("cannot write the output: {reason}."))
+        _say(_error(message.format(reason=_reason(error))))
         return _EXIT_USAGE
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalog (as ``diagnose.i18n.N_``); ``_words`` translates
+    it. Defined here: nothing of diagnose is imported before the guards are up."""
+    return message
+
+
+def _words(argv: list[str] | None, message: str) -> str:
+    """``message`` in the language chosen (``--lang``, then the environment), English
+    when the catalog cannot be read: a line about a broken pipe or a full disk must
+    come out whatever else is broken."""
+    try:
+        from diagnose import i18n
+
+        if i18n.current() == i18n.DEFAULT:  # perhaps stopped before the language was chosen
+            args = sys.argv[1:] if argv is None else argv
+            i18n.activate(i18n.normalize(_language_in(args)) or i18n.from_environment())
+        return i18n._(message)
+    except Exception:
+        return message
+
+
+def _language_in(args: list[str]) -> str | None:
+    """``--lang``'s value among the top-level options, as ``diagnose.cli`` reads it
+    (not imported from there: this may run before click could be imported)."""
+    for index, arg in enumerate(args):
+        if arg == "--lang":
+            return args[index + 1] if index + 1 < len(args) else None
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+        if not arg.startswith("-"):
+            break
+    return None
+
+
+def _error(message: str) -> str:
+    """The line of an error, as ``diagnose.cli`` prints one ("diagnose: error: ...")."""
+    try:
+        from diagnose.i18n import _
+
+        return "diagnose: " + _("error: {message}").format(message=message)
+    except Exception:
+        return f"diagnose: error: {message}"
+
+
+def _reason(error: OSError) -> str:
+    try:
+        from diagnose.fileio import reason
+
+        return reason(error)
+    except Exception:
+        return error.strerror or str(error)
 
 
 def _abort() -> type[BaseException]:

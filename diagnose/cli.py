@@ -129,7 +129,7 @@ class LazyGroup(click.Group):
             from diagnose.__main__ import restore_cursor
 
             restore_cursor()
-            click.echo("\ndiagnose: interrupted.", err=True)
+            click.echo("\ndiagnose: " + _("interrupted."), err=True)
             ctx.exit(EXIT_INTERRUPTED)
         if isinstance(code, int) and code:
             ctx.exit(code)

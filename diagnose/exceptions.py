@@ -48,10 +48,16 @@ class KnowledgeBaseError(DiagnoseError):
     """
 
     def __init__(self, problems: list[str]) -> None:
+        from diagnose.i18n import _, ngettext
+
         self.problems = list(problems)
-        first = self.problems[0] if self.problems else "The knowledge base is invalid."
+        first = self.problems[0] if self.problems else _("The knowledge base is invalid.")
         more = len(self.problems) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
+        suffix = ""
+        if more > 0:
+            suffix = " " + ngettext(
+                "(and {n} more problem)", "(and {n} more problems)", more
+            ).format(n=more)
         super().__init__(first + suffix)
 
 

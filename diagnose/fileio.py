@@ -8,9 +8,12 @@ write that fails (a full disk, an encoding error, a signal) leaves the old file 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 from pathlib import Path
+
+from diagnose.i18n import N_, _
 
 
 def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
@@ -50,7 +53,9 @@ MAX_DEPTH = 32
 
 class InputFileError(Exception):
     """An input file that diagnose will not read; the message ends a sentence that
-    begins with the file's name ("... is a FIFO, not a regular file")."""
+    begins with the file's name ("... is a FIFO, not a regular file"). In Russian it
+    stands on its own after a colon ("это FIFO, а не обычный файл"), so a sentence
+    that quotes it says "it {error}" in English and ": {error}" in Russian."""
 
 
 def read_bounded(path: Path | str, limit: int) -> str:
@@ -60,7 +65,7 @@ def read_bounded(path: Path | str, limit: int) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputFileError("is not UTF-8 text") from None
+        raise InputFileError(_("is not UTF-8 text")) from None
 
 
 def read_bounded_bytes(path: Path | str, limit: int) -> bytes:
@@ -79,17 +84,18 @@ def read_bounded_bytes(path: Path | str, limit: int) -> bytes:
     try:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISDIR(mode):
-            raise InputFileError("is a directory")
+            raise InputFileError(_("is a directory"))
         if not stat.S_ISREG(mode):
-            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
-            raise InputFileError(f"is {kind}, not a regular file")
+            if stat.S_ISFIFO(mode):
+                raise InputFileError(_("is a FIFO, not a regular file"))
+            raise InputFileError(_("is a device or socket, not a regular file"))
     except BaseException:
         os.close(descriptor)
         raise
     with os.fdopen(descriptor, "rb") as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
-        raise InputFileError(f"is larger than {_size(limit)}")
+        raise InputFileError(_("is larger than {size}").format(size=_size(limit)))
     return data
 
 
@@ -133,7 +139,39 @@ def has_surrogates(text: str) -> bool:
 
 
 def _size(limit: int) -> str:
-    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+    if limit >= 1 << 20:
+        return _("{n} MiB").format(n=limit >> 20)
+    return _("{n} KiB").format(n=limit >> 10)
+
+
+#: The reasons a file cannot be read or written that people meet, as the C library
+#: words them in English (``strerror``): Python's own messages are English whatever the
+#: locale, so ``reason`` gives these in the language diagnose speaks.
+_REASONS = {
+    errno.ENOENT: N_("No such file or directory"),
+    errno.EACCES: N_("Permission denied"),
+    errno.EPERM: N_("Operation not permitted"),
+    errno.EISDIR: N_("Is a directory"),
+    errno.ENOTDIR: N_("Not a directory"),
+    errno.ENOSPC: N_("No space left on device"),
+    errno.EDQUOT: N_("Disk quota exceeded"),
+    errno.EROFS: N_("Read-only file system"),
+    errno.EEXIST: N_("File exists"),
+    errno.ENAMETOOLONG: N_("File name too long"),
+    errno.ELOOP: N_("Too many levels of symbolic links"),
+    errno.EIO: N_("Input/output error"),
+    errno.EFBIG: N_("File too large"),
+    errno.EMFILE: N_("Too many open files"),
+}
+
+
+def reason(error: BaseException) -> str:
+    """Why ``error`` happened, as a phrase without a final full stop ("No space left on
+    device"), in the language diagnose speaks when it is one of the usual reasons
+    (``strerror`` as it is otherwise, else the message)."""
+    text = getattr(error, "strerror", None) or str(error)
+    known = _REASONS.get(getattr(error, "errno", None) or 0)
+    return _(known) if known is not None and text == known else text
 
 
 def fallback_dir() -> Path | None:
@@ -165,20 +203,20 @@ def write_anywhere(path: Path, text: str, *, mode: int | None = None) -> tuple[P
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text, mode=mode)
     except (FileExistsError, NotADirectoryError):  # a regular file holds a directory's name
-        reason = f"{_not_a_directory(path.parent)} is not a directory"
+        why = _("{path} is not a directory").format(path=_not_a_directory(path.parent))
     except (OSError, ValueError) as error:  # UnicodeError, a NUL in a name: ValueErrors
-        reason = (getattr(error, "strerror", None) or str(error)).rstrip(".")
+        why = reason(error).rstrip(".")
     else:
         return path, ""
     directory = fallback_dir()
     if directory is None or directory == path.parent:
-        return None, reason
+        return None, why
     instead = directory / _usable_name(path.name)
     try:
         write_atomic(instead, text, mode=mode)
     except (OSError, ValueError):
-        return None, reason
-    return instead, reason
+        return None, why
+    return instead, why
 
 
 def _not_a_directory(directory: Path) -> Path:
@@ -205,9 +243,9 @@ def open_stream(path: Path | str) -> io.TextIOWrapper:
     try:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISDIR(mode):
-            raise InputFileError("is a directory")
+            raise InputFileError(_("is a directory"))
         if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
-            raise InputFileError("is a device or socket, not a file or a FIFO")
+            raise InputFileError(_("is a device or socket, not a file or a FIFO"))
         # Blocking reads from here on: a FIFO's writer may be slower than the checks.
         fcntl.fcntl(
             descriptor, fcntl.F_SETFL, fcntl.fcntl(descriptor, fcntl.F_GETFL) & ~os.O_NONBLOCK

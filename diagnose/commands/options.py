@@ -11,6 +11,7 @@ from click.decorators import FC
 
 from diagnose.checks.settings import DnsSettings
 from diagnose.exceptions import UsageError
+from diagnose.i18n import _
 
 
 class PathParam(click.Path):
@@ -25,11 +26,11 @@ class PathParam(click.Path):
         ctx: click.Context | None,
     ) -> str | bytes | os.PathLike[str]:
         if isinstance(value, str) and "\x00" in value:
-            self.fail("a file name cannot hold a NUL character.", param, ctx)
+            self.fail(_("a file name cannot hold a NUL character."), param, ctx)
         try:
             os.fsencode(value)  # a lone surrogate that stands for no byte of a name
         except UnicodeEncodeError:
-            self.fail("it is not a file name this system can spell.", param, ctx)
+            self.fail(_("it is not a file name this system can spell."), param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -88,11 +89,15 @@ class TimeoutSeconds(click.ParamType[float, object]):
             try:
                 number = float(str(value).strip())
             except ValueError:
-                raise UsageError(f"--timeout takes a number of seconds, not '{value}'.") from None
+                raise UsageError(
+                    _("--timeout takes a number of seconds, not '{value}'.").format(value=value)
+                ) from None
         if not (math.isfinite(number) and 0 < number <= MAX_TIMEOUT):
             raise UsageError(
-                f"--timeout must be a number of seconds above 0 and at most "
-                f"{MAX_TIMEOUT:g}, not '{value}'."
+                _(
+                    "--timeout must be a number of seconds above 0 and at most {max}, "
+                    "not '{value}'."
+                ).format(max=f"{MAX_TIMEOUT:g}", value=value)
             )
         return number
 

@@ -147,7 +147,7 @@ def run(
         from diagnose.conversation import ticket as tickets
 
         written, problem, draft = tickets.write_anywhere(rec.ticket, ticket_file)
-        _report_write("ticket draft", ticket_file, written, problem, draft)
+        _report_write(True, ticket_file, written, problem, draft)
     elif ticket_file:
         click.echo(
             _(
@@ -158,7 +158,7 @@ def run(
         )
     if save_file:
         saved = sessions.save_anywhere(state, Path(save_file))
-        _report_write("answers", save_file, saved.path, saved.problem, saved.text)
+        _report_write(False, save_file, saved.path, saved.problem, saved.text)
         if saved.path is not None:
             click.echo(
                 _("Replay with: {command}").format(
@@ -230,22 +230,40 @@ def _print_unsaved(written: Path | None, text: str) -> None:
         click.echo(f"{_MARK}\n{text.rstrip()}\n{_MARK}", err=True)
 
 
-def _report_write(what: str, wanted: str, written: Path | None, problem: str, text: str) -> None:
-    """Say where ``--save`` or ``--ticket`` wrote (or, failing all, print it)."""
+def _report_write(ticket: bool, wanted: str, written: Path | None, problem: str, text: str) -> None:
+    """Say where ``--ticket`` (``ticket``) or ``--save`` wrote (or, failing all, print
+    it). A sentence each: Russian agrees its verbs with what was written."""
     if written is not None and not problem:
-        click.echo(f"{what.capitalize()} written to {written}.", err=True)
+        said = _("Ticket draft written to {path}.") if ticket else _("Answers written to {path}.")
+        click.echo(said.format(path=written), err=True)
     elif written is not None:
+        said = (
+            _(
+                "the ticket draft could not be written to {wanted} ({problem}); written to "
+                "{path} instead."
+            )
+            if ticket
+            else _(
+                "the answers could not be written to {wanted} ({problem}); written to {path} "
+                "instead."
+            )
+        )
         click.echo(
-            f"diagnose: the {what} could not be written to {wanted} ({problem}); "
-            f"written to {written} instead.",
-            err=True,
+            "diagnose: " + said.format(wanted=wanted, problem=problem, path=written), err=True
         )
     else:
-        click.echo(
-            f"diagnose: the {what} could not be written to {wanted} ({problem}) nor "
-            "anywhere else; copy them from between the marks:",
-            err=True,
+        said = (
+            _(
+                "the ticket draft could not be written to {wanted} ({problem}) nor anywhere "
+                "else; copy them from between the marks:"
+            )
+            if ticket
+            else _(
+                "the answers could not be written to {wanted} ({problem}) nor anywhere else; "
+                "copy them from between the marks:"
+            )
         )
+        click.echo("diagnose: " + said.format(wanted=wanted, problem=problem), err=True)
         _print_unsaved(None, text)
 
 

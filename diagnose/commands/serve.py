@@ -10,6 +10,7 @@ import click
 
 from diagnose.commands.options import dns_settings, nameserver_option, rules_option, timeout_option
 from diagnose.exceptions import UsageError
+from diagnose.i18n import _
 
 
 @click.command()
@@ -67,7 +68,9 @@ def serve(
         import uvicorn
     except ImportError:
         raise UsageError(
-            "diagnose serve needs the web extra: pip install 'diagnose[web]'."
+            _("diagnose serve needs the web extra: {command}.").format(
+                command="pip install 'diagnose[web]'"
+            )
         ) from None
     dns_settings(nameservers, timeout)  # a malformed --nameserver is a usage error here
     from diagnose.kb.loader import load
@@ -79,7 +82,11 @@ def serve(
     # Workers are separate processes that import the app factory: they read their
     # settings from the environment.
     os.environ[ENV_SETTINGS] = settings.to_env()
-    click.echo(f"diagnose: serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    click.echo(
+        "diagnose: "
+        + _("serving on {address} (Ctrl-C to stop)").format(address=f"http://{host}:{port}/"),
+        err=True,
+    )
     uvicorn.run(
         "diagnose.web.app:create_app",
         factory=True,

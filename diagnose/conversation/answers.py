@@ -218,14 +218,14 @@ def load_file(path: Path | str) -> dict[str, str]:
     can be replayed in CI.
     """
     path = Path(path)
-    from diagnose.fileio import InputFileError, malformed_reason, read_bounded, too_deep
+    from diagnose.fileio import InputFileError, malformed_reason, read_bounded, reason, too_deep
 
     try:
         text = read_bounded(path, MAX_FILE_BYTES)
     except OSError as error:
         raise AnswersFileError(
             _("Cannot read the answers file {path}: {reason}.").format(
-                path=path, reason=error.strerror or error
+                path=path, reason=reason(error)
             )
         ) from None
     except InputFileError as error:

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from diagnose.conversation.state import State, StateError
 from diagnose.exceptions import AnswersFileError, UsageError
+from diagnose.i18n import _
 
 KEEP_DAYS = 30
 #: A session file is a few kilobytes; anything far larger is not one (and is not read).
@@ -53,14 +54,17 @@ def new_path() -> Path:
 
 def save(state: State, path: Path) -> Path:
     """Write ``state`` to ``path`` atomically (owner-only: it holds what was typed)."""
-    from diagnose.fileio import write_atomic
+    from diagnose.fileio import reason, write_atomic
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, _text(state), mode=0o600)
     except (OSError, ValueError) as error:  # UnicodeError, a NUL in a name: ValueErrors
-        reason = getattr(error, "strerror", None) or str(error)
-        raise UsageError(f"Cannot save the session to {path}: {reason}.") from None
+        raise UsageError(
+            _("Cannot save the session to {path}: {reason}.").format(
+                path=path, reason=reason(error)
+            )
+        ) from None
     prune(path.parent)
     return path
 
@@ -94,26 +98,34 @@ def _text(state: State) -> str:
 
 def load(path: Path) -> State:
     """Read a saved session; AnswersFileError with a sentence when it is not one."""
-    from diagnose.fileio import InputFileError, read_bounded, too_deep
+    from diagnose.fileio import InputFileError, read_bounded, reason, too_deep
 
     try:
         text = read_bounded(path, MAX_BYTES)
     except OSError as error:
         raise AnswersFileError(
-            f"Cannot read the session {path}: {error.strerror or error}."
+            _("Cannot read the session {path}: {reason}.").format(path=path, reason=reason(error))
         ) from None
     except InputFileError as error:
-        raise AnswersFileError(f"Cannot read the session {path}: it {error}.") from None
+        raise AnswersFileError(
+            _("Cannot read the session {path}: it {error}.").format(path=path, error=error)
+        ) from None
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):  # 5,000-digit numbers and deep nesting too
-        raise AnswersFileError(f"The session {path} is not valid JSON.") from None
+        raise AnswersFileError(
+            _("The session {path} is not valid JSON.").format(path=path)
+        ) from None
     if too_deep(data):
-        raise AnswersFileError(f"The session {path} nests deeper than any session.")
+        raise AnswersFileError(
+            _("The session {path} nests deeper than any session.").format(path=path)
+        )
     try:
         return State.from_json(data)
     except StateError as error:
-        raise AnswersFileError(f"The file {path} is not a saved session: {error}") from None
+        raise AnswersFileError(
+            _("The file {path} is not a saved session: {reason}").format(path=path, reason=error)
+        ) from None
 
 
 def finished(path: Path) -> None:

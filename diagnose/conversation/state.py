@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple, cast
 
 from diagnose.checks.results import CheckResult, Status
+from diagnose.i18n import _
 
 #: Bumped when the session format changes incompatibly; ``from_json`` checks it.
 SESSION_VERSION = 2
@@ -137,30 +138,34 @@ class State:
         """A state from ``to_json``'s form (or a version-1 session file: its answers
         and ticket tables); raises StateError with a sentence otherwise."""
         if not isinstance(data, dict):
-            raise StateError("a session must be a JSON object.")
+            raise StateError(_("a session must be a JSON object."))
         version = data.get("diagnose_session")
         if version == 1:
             return cls._from_v1(data)
         if version is None:
-            raise StateError("it has no 'diagnose_session' version, which every session has.")
+            raise StateError(_("it has no 'diagnose_session' version, which every session has."))
         if isinstance(version, bool) or not isinstance(version, int) or version > SESSION_VERSION:
             raise StateError(
-                f"its version ({str(version)[:20]!r}) is not one this diagnose reads "
-                f"(1 and {SESSION_VERSION}); a newer diagnose may have written it."
+                _(
+                    "its version ({version}) is not one this diagnose reads (1 and "
+                    "{current}); a newer diagnose may have written it."
+                ).format(version=repr(str(version)[:20]), current=SESSION_VERSION)
             )
         if version != SESSION_VERSION:
             raise StateError(
-                f"it is a session of another version ({version!r}); "
-                f"this diagnose reads versions 1 and {SESSION_VERSION}."
+                _(
+                    "it is a session of another version ({version}); this diagnose reads "
+                    "versions 1 and {current}."
+                ).format(version=repr(version), current=SESSION_VERSION)
             )
         given = data.get("given", {})
         if not isinstance(given, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in given.items()
         ):
-            raise StateError("its 'given' must map ids to text.")
+            raise StateError(_("its 'given' must map ids to text."))
         raw_entries = data.get("entries", [])
         if not isinstance(raw_entries, list) or len(raw_entries) > _MAX_ENTRIES:
-            raise StateError("its 'entries' must be a list of [kind, id, value].")
+            raise StateError(_("its 'entries' must be a list of [kind, id, value]."))
         entries: list[Entry] = []
         for item in raw_entries:
             if (
@@ -171,12 +176,14 @@ class State:
                 or not isinstance(item[1], str)
                 or not (item[2] is None or isinstance(item[2], str))
             ):
-                raise StateError(f"the entry {_shown(item)} is not [kind, id, value].")
+                raise StateError(
+                    _("the entry {entry} is not [kind, id, value].").format(entry=_shown(item))
+                )
             entries.append(Entry(cast(EntryKind, item[0]), item[1], item[2]))  # in _KINDS
         checks: list[tuple[str, str, CheckResult]] = []
         raw_checks = data.get("checks", []) or []
         if not isinstance(raw_checks, list):
-            raise StateError("its 'checks' must be a list of check results.")
+            raise StateError(_("its 'checks' must be a list of check results."))
         for item in raw_checks:
             try:
                 details = {
@@ -185,7 +192,9 @@ class State:
                 result = CheckResult(item["id"], Status(item["status"]), item["message"], details)
                 checks.append((str(item["id"]), str(item["input"]), result))
             except (KeyError, ValueError, TypeError, AttributeError):
-                raise StateError(f"the check result {_shown(item)} is not one.") from None
+                raise StateError(
+                    _("the check result {entry} is not one.").format(entry=_shown(item))
+                ) from None
         lang = data.get("lang", "en")
         return cls(
             given=dict(given),
@@ -202,7 +211,7 @@ class State:
         for kind, key in (("answer", "answers"), ("ticket", "ticket")):
             table = data.get(key, {})
             if not isinstance(table, dict):
-                raise StateError(f"its '{key}' must be a table.")
+                raise StateError(_("its '{key}' must be a table.").format(key=key))
             for entry_id, value in table.items():
                 entries.append(Entry(kind, str(entry_id), str(value)))  # type: ignore[arg-type]
         return cls(entries=tuple(entries))

@@ -15,10 +15,11 @@ from urllib.parse import quote
 
 from diagnose.checks.results import CheckResult
 from diagnose.exceptions import UsageError
-from diagnose.i18n import _
+from diagnose.i18n import N_, _
 from diagnose.kb.model import Channel, TicketField
 
-NOT_GIVEN = "(not given)"
+#: What the draft shows for a field left empty (translated where it is shown).
+NOT_GIVEN = N_("(not given)")
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class TicketValue:
 
     @property
     def shown(self) -> str:
-        return NOT_GIVEN if self.value is None else self.field.shown(self.value)
+        return _(NOT_GIVEN) if self.value is None else self.field.shown(self.value)
 
 
 @dataclass(frozen=True)
@@ -133,14 +134,17 @@ def render(ticket: Ticket, path: Path) -> str:
 
 def write(ticket: Ticket, path: Path | str) -> Path:
     """Write the draft (atomically: an existing file is replaced whole or not at all)."""
-    from diagnose.fileio import write_atomic
+    from diagnose.fileio import reason, write_atomic
 
     target = Path(path)
     try:
         write_atomic(target, render(ticket, target))
     except (OSError, ValueError) as error:  # UnicodeError, a NUL in a name: ValueErrors
-        reason = getattr(error, "strerror", None) or str(error)
-        raise UsageError(f"Cannot write the ticket draft to {target}: {reason}.") from None
+        raise UsageError(
+            _("Cannot write the ticket draft to {path}: {reason}.").format(
+                path=target, reason=reason(error)
+            )
+        ) from None
     return target
 
 

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from diagnose.checks.registry import CHECKS_BY_ID
 from diagnose.exceptions import KnowledgeBaseError
-from diagnose.fileio import InputFileError
+from diagnose.fileio import InputFileError, reason
+from diagnose.i18n import N_, _, ngettext
 from diagnose.kb.model import (
     CHECK_STATUSES,
     DEFAULT_LANGUAGE,
@@ -44,6 +45,12 @@ E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
+
+#: What a field must be, in the problems reported (translated where they are made).
+_A_STRING = N_("a string")
+_A_LIST_OF_STRINGS = N_("a list of strings")
+_TRUE_OR_FALSE = N_("true or false")
+_A_LIST_OF_TABLES = N_("a list of tables")
 
 SECTIONS = ("support", "channel", "ticket_field", "question", "article", "check", "rule")
 
@@ -91,7 +98,7 @@ class _Reader:
         self.problems = problems
         self.languages = languages or _Languages()
         if not isinstance(table, dict):
-            problems.add(where, "must be a table.")
+            problems.add(where, _("must be a table."))
 
     def nested(self, table: Any, where: str) -> _Reader:
         return _Reader(table, where, self.problems, self.languages)
@@ -106,15 +113,20 @@ class _Reader:
                 declared = ", ".join(languages.declared)
                 self.problems.add(
                     self.where,
-                    f"the field '{key}' has text in '{code}', a language the knowledge "
-                    f"base does not declare (it declares {declared}: [support] languages).",
+                    _(
+                        "the field '{key}' has text in '{code}', a language the knowledge "
+                        "base does not declare (it declares {declared}: [support] languages)."
+                    ).format(key=key, code=code, declared=declared),
                 )
             for code, text in value.items():
                 if not isinstance(text, kind) or (
                     isinstance(text, list) and not all(isinstance(item, str) for item in text)
                 ):
                     self.problems.add(
-                        self.where, f"the field '{key}' in '{code}' must be {kind_name}."
+                        self.where,
+                        _("the field '{key}' in '{code}' must be {kind}.").format(
+                            key=key, code=code, kind=_(kind_name)
+                        ),
                     )
                     return None
             for code in languages.declared:
@@ -122,7 +134,9 @@ class _Reader:
                     languages.missing.append(
                         (
                             self.where,
-                            f"the field '{key}' has no {LANGUAGE_NAMES[code]} ({code}) text.",
+                            _("the field '{key}' has no {language} ({code}) text.").format(
+                                key=key, language=_(LANGUAGE_NAMES[code]), code=code
+                            ),
                         )
                     )
             for code in (languages.lang, *languages.declared):
@@ -134,8 +148,13 @@ class _Reader:
             languages.missing.append(
                 (
                     self.where,
-                    f"the field '{key}' is in one language only; the knowledge base "
-                    f"declares {len(languages.declared)}: write it as {{ {given} }}.",
+                    ngettext(
+                        "the field '{key}' is in one language only; the knowledge base "
+                        "declares {n}: write it as {{ {given} }}.",
+                        "the field '{key}' is in one language only; the knowledge base "
+                        "declares {n}: write it as {{ {given} }}.",
+                        len(languages.declared),
+                    ).format(key=key, n=len(languages.declared), given=given),
                 )
             )
         return value
@@ -147,17 +166,17 @@ class _Reader:
         string is the same in every language (an address); a table still gives one per
         language (a link to a page that exists per language)."""
         if isinstance(self.table.get(key), dict):
-            text = self._translated(key, self.table[key], str, "a string")
+            text = self._translated(key, self.table[key], str, _A_STRING)
             if isinstance(text, str):
                 if required and not text.strip():
-                    self.problems.add(self.where, f"the field '{key}' is empty.")
+                    self.problems.add(self.where, _("the field '{key}' is empty.").format(key=key))
                 return text
             if text is None and required:
-                self.problems.add(self.where, f"the field '{key}' is empty.")
+                self.problems.add(self.where, _("the field '{key}' is empty.").format(key=key))
             return default
         value = self.text(key, default, required)
         if key in self.table and isinstance(value, str) and not neutral:
-            self._translated(key, value, str, "a string")
+            self._translated(key, value, str, _A_STRING)
         return value
 
     def all_words(self, key: str) -> tuple[str, ...]:
@@ -171,23 +190,26 @@ class _Reader:
         """A list of texts a person reads (steps, advice), in the language loaded."""
         value = self.table.get(key)
         if isinstance(value, dict):
-            found = self._translated(key, value, list, "a list of strings")
+            found = self._translated(key, value, list, _A_LIST_OF_STRINGS)
             if found is None and required:
-                self.problems.add(self.where, f"the field '{key}' is missing.")
+                self.problems.add(self.where, _("the field '{key}' is missing.").format(key=key))
             return tuple(found or ())
         found_lines = self.texts(key, required)
         if key in self.table:
-            self._translated(key, list(found_lines), list, "a list of strings")
+            self._translated(key, list(found_lines), list, _A_LIST_OF_STRINGS)
         return found_lines
 
     def _get(self, key: str, kind: type[T], kind_name: str, default: T, required: bool) -> T:
         if key not in self.table:
             if required:
-                self.problems.add(self.where, f"the field '{key}' is missing.")
+                self.problems.add(self.where, _("the field '{key}' is missing.").format(key=key))
             return default
         value = self.table[key]
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            self.problems.add(self.where, f"the field '{key}' must be {kind_name}.")
+            self.problems.add(
+                self.where,
+                _("the field '{key}' must be {kind}.").format(key=key, kind=_(kind_name)),
+            )
             return default
         return value
 
@@ -197,23 +219,25 @@ class _Reader:
         found = self.table.get(key)
         if type(found) is str and (not required or found.strip()):
             return found
-        value = self._get(key, str, "a string", default, required)
+        value = self._get(key, str, _A_STRING, default, required)
         if required and isinstance(value, str) and not value.strip() and key in self.table:
-            self.problems.add(self.where, f"the field '{key}' is empty.")
+            self.problems.add(self.where, _("the field '{key}' is empty.").format(key=key))
         return value
 
     def flag(self, key: str, default: bool = False) -> bool:
-        return self._get(key, bool, "true or false", default, required=False)
+        return self._get(key, bool, _TRUE_OR_FALSE, default, required=False)
 
     def texts(self, key: str, required: bool = False) -> tuple[str, ...]:
-        value = self._get(key, list, "a list of strings", [], required)
+        value = self._get(key, list, _A_LIST_OF_STRINGS, [], required)
         if not all(isinstance(item, str) for item in value):
-            self.problems.add(self.where, f"the field '{key}' must be a list of strings.")
+            self.problems.add(
+                self.where, _("the field '{key}' must be a list of strings.").format(key=key)
+            )
             return ()
         return tuple(value)
 
     def tables(self, key: str, required: bool = False) -> list[Any]:
-        return self._get(key, list, "a list of tables", [], required)
+        return self._get(key, list, _A_LIST_OF_TABLES, [], required)
 
     def one_of(self, key: str, kind: type[E], default: E) -> E:
         """A field whose value names a member of the enum ``kind``; ``default`` (after
@@ -223,13 +247,18 @@ class _Reader:
             return kind(name)
         except ValueError:
             legal = ", ".join(member.value for member in kind)
-            self.problems.add(self.where, f"unknown {key} '{name}' (expected one of {legal}).")
+            self.problems.add(
+                self.where,
+                _("unknown {key} '{name}' (expected one of {legal}).").format(
+                    key=key, name=name, legal=legal
+                ),
+            )
             return default
 
     def unknown_keys(self, allowed: set[str]) -> None:
         for key in self.table:
             if key not in allowed:
-                self.problems.add(self.where, f"unknown field '{key}'.")
+                self.problems.add(self.where, _("unknown field '{key}'.").format(key=key))
 
 
 def _one_or_many(value: Any) -> frozenset[str] | None:
@@ -250,14 +279,25 @@ def _refuse_secret(r: _Reader, typed: bool = True) -> None:
     """No question or ticket field may ask for a password or a one-time code: neither
     by its prompt ("Enter the code from SMS", "Введите пароль") nor, when its answer is
     typed in, by its id ("password", "sms-code")."""
-    refused = "diagnose never asks for a password or a one-time code."
     field_id = r.table.get("id")
     if typed and isinstance(field_id, str) and names_secret(field_id):
-        r.problems.add(r.where, f"{refused} Its id names one: rename it.")
+        r.problems.add(
+            r.where,
+            _(
+                "diagnose never asks for a password or a one-time code. Its id names one: "
+                "rename it."
+            ),
+        )
     for prompt in r.all_words("prompt"):
         asked = asks_for_secret(prompt)
         if asked is not None:
-            r.problems.add(r.where, f'{refused} Its prompt asks for one ("{asked}"): reword it.')
+            r.problems.add(
+                r.where,
+                _(
+                    "diagnose never asks for a password or a one-time code. Its prompt asks "
+                    'for one ("{asked}"): reword it.'
+                ).format(asked=asked),
+            )
 
 
 def load(directory: Path | str | None = None, lang: str | None = None) -> KnowledgeBase:
@@ -270,10 +310,10 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
     base = Path(directory) if directory is not None else default_rules_dir()
     problems = _Problems()
     if not base.is_dir():
-        raise KnowledgeBaseError([f"{base}: is not a directory of knowledge-base files."])
+        raise KnowledgeBaseError([f"{base}: " + _("is not a directory of knowledge-base files.")])
     files = sorted(base.glob("*.toml"))
     if not files:
-        raise KnowledgeBaseError([f"{base}: holds no knowledge-base (*.toml) files."])
+        raise KnowledgeBaseError([f"{base}: " + _("holds no knowledge-base (*.toml) files.")])
 
     # Gather the raw tables of every section, remembering which file each came from.
     raw: dict[str, list[tuple[str, Any]]] = {section: [] for section in SECTIONS}
@@ -282,23 +322,29 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         try:
             data = read_toml(path)
         except OSError as error:
-            problems.add(shown, f"cannot be read ({error.strerror or error}).")
+            problems.add(shown, _("cannot be read ({error}).").format(error=reason(error)))
             continue
         except InputFileError as error:  # a FIFO, a device, too large
-            problems.add(shown, f"cannot be read: it {error}.")
+            problems.add(shown, _("cannot be read: it {error}.").format(error=error))
             continue
         except TomlError as error:
-            problems.add(shown, f"is not valid TOML: {error}.")
+            problems.add(shown, _("is not valid TOML: {error}.").format(error=error))
             continue
         for key, value in data.items():
             if key not in SECTIONS:
                 problems.add(
-                    shown, f"unknown table '{key}' (expected one of {', '.join(SECTIONS)})."
+                    shown,
+                    _("unknown table '{key}' (expected one of {sections}).").format(
+                        key=key, sections=", ".join(SECTIONS)
+                    ),
                 )
             elif key == "support":
                 raw[key].append((shown, value))
             elif not isinstance(value, list):
-                problems.add(shown, f"'{key}' must be an array of tables: write [[{key}]].")
+                problems.add(
+                    shown,
+                    _("'{key}' must be an array of tables: write [[{key}]].").format(key=key),
+                )
             else:
                 raw[key].extend((shown, item) for item in value)
     if problems.items:
@@ -313,12 +359,15 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
             label = section.replace("_", " ")
             if not isinstance(item_id, str) or not item_id:
                 problems.add(
-                    f"{shown}: {label} #{index + 1}", "the field 'id' must be a non-empty string."
+                    f"{shown}: {label} #{index + 1}",
+                    _("the field 'id' must be a non-empty string."),
                 )
                 continue
             where = f"{shown}: {label} '{item_id}'"
             if item_id in items:
-                problems.add(where, f"duplicate id (first defined in {origin[item_id]}).")
+                problems.add(
+                    where, _("duplicate id (first defined in {file}).").format(file=origin[item_id])
+                )
                 continue
             items[item_id] = build(_Reader(table, where, problems, languages), shown)
             origin[item_id] = shown
@@ -332,7 +381,7 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
     name, fallback = "support", ""
     languages = _Languages(lang=lang)
     if len(raw["support"]) > 1:
-        problems.add(raw["support"][1][0], "[support] is defined in more than one file.")
+        problems.add(raw["support"][1][0], _("[support] is defined in more than one file."))
     for shown, table in raw["support"][:1]:
         reader = _Reader(table, f"{shown}: [support]", problems)
         reader.unknown_keys({"name", "fallback", "languages"})
@@ -341,18 +390,19 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
             if code not in LANGUAGES:
                 reader.problems.add(
                     reader.where,
-                    f"unknown language '{code}' in 'languages' (diagnose speaks "
-                    f"{', '.join(LANGUAGES)}).",
+                    _("unknown language '{code}' in 'languages' (diagnose speaks {known}).").format(
+                        code=code, known=", ".join(LANGUAGES)
+                    ),
                 )
         if len(set(declared)) != len(declared):
-            reader.problems.add(reader.where, "'languages' names a language twice.")
+            reader.problems.add(reader.where, _("'languages' names a language twice."))
         known = tuple(dict.fromkeys(code for code in declared if code in LANGUAGES))
         languages = _Languages(known or (DEFAULT_LANGUAGE,), lang)
         reader.languages = languages
         name = reader.words("name")
         fallback = reader.text("fallback")
     if not raw["support"]:
-        problems.add(str(base), "no [support] table names the fallback article.")
+        problems.add(str(base), _("no [support] table names the fallback article."))
 
     def build_channel(r: _Reader, shown: str) -> Channel:
         r.unknown_keys({"id", "name", "address", "hours"})
@@ -367,8 +417,12 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
             choice.unknown_keys({"id", "label"})
             choice_id, label = choice.text("id"), choice.words("label")
             if choice_id in seen or choice_id == UNKNOWN:
-                why = "is reserved" if choice_id == UNKNOWN else "is a duplicate"
-                r.problems.add(r.where, f"the choice id '{choice_id}' {why}.")
+                why = (
+                    _("the choice id '{id}' is reserved.")
+                    if choice_id == UNKNOWN
+                    else _("the choice id '{id}' is a duplicate.")
+                )
+                r.problems.add(r.where, why.format(id=choice_id))
             seen.add(choice_id)
             choices.append(Choice(choice_id, label, choice.all_words("label")))
         return tuple(choices)
@@ -382,20 +436,26 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         if field_id in TICKET_KEYS:
             r.problems.add(
                 r.where,
-                f"the id '{field_id}' is one of the ticket's own keys "
-                f"({', '.join(sorted(TICKET_KEYS))}); choose another.",
+                _("the id '{id}' is one of the ticket's own keys ({keys}); choose another.").format(
+                    id=field_id, keys=", ".join(sorted(TICKET_KEYS))
+                ),
             )
         ftype = r.one_of("type", QuestionType, QuestionType.TEXT) if "type" in r.table else None
         if ftype is not None and ftype not in TICKET_FIELD_TYPES:
             legal = ", ".join(sorted(TICKET_FIELD_TYPES))
-            r.problems.add(r.where, f"a ticket field's type must be one of {legal}.")
+            r.problems.add(
+                r.where, _("a ticket field's type must be one of {legal}.").format(legal=legal)
+            )
         ftype = ftype or QuestionType.TEXT
         choices = build_choices(r, required=ftype is QuestionType.CHOICE)
         if choices and ftype is not QuestionType.CHOICE:
-            r.problems.add(r.where, f"a ticket field of type '{ftype}' cannot have choices.")
+            r.problems.add(
+                r.where,
+                _("a ticket field of type '{type}' cannot have choices.").format(type=ftype),
+            )
         multiline = r.flag("multiline")
         if multiline and ftype is not QuestionType.TEXT:
-            r.problems.add(r.where, "only a text field can be multiline.")
+            r.problems.add(r.where, _("only a text field can be multiline."))
         return TicketField(
             id=field_id,
             prompt=r.words("prompt"),
@@ -412,9 +472,15 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         """A field id shares ``--answer``'s namespace with the questions; its default
         comes from a question."""
         if field.id in questions:
-            problems.add(where, f"the id '{field.id}' is also a question's id; choose another.")
+            problems.add(
+                where,
+                _("the id '{id}' is also a question's id; choose another.").format(id=field.id),
+            )
         if field.default_from and field.default_from not in questions:
-            problems.add(where, f"default_from names an unknown question '{field.default_from}'.")
+            problems.add(
+                where,
+                _("default_from names an unknown question '{id}'.").format(id=field.default_from),
+            )
 
     channels = collect("channel", build_channel)
     ticket_fields = collect("ticket_field", build_field)
@@ -426,7 +492,9 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         _refuse_secret(r, typed=qtype in _TYPED)
         choices = build_choices(r, required=qtype is QuestionType.CHOICE)
         if choices and qtype is not QuestionType.CHOICE:
-            r.problems.add(r.where, f"a question of type '{qtype}' cannot have choices.")
+            r.problems.add(
+                r.where, _("a question of type '{type}' cannot have choices.").format(type=qtype)
+            )
         return Question(
             id=r.text("id"),
             type=qtype,
@@ -465,7 +533,10 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
             field = build_field(r.nested(table, where), shown)
             if field.id in ticket_fields or field.id in own_fields:
                 first = own_fields.get(field.id) or ticket_fields[field.id].source
-                r.problems.add(where, f"duplicate ticket field id (first defined in {first}).")
+                r.problems.add(
+                    where,
+                    _("duplicate ticket field id (first defined in {file}).").format(file=first),
+                )
                 continue
             check_field_names(field, where)
             own_fields[field.id] = r.where
@@ -474,16 +545,19 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         channel = r.text("channel", required=False) or None
         ticket = r.texts("ticket")
         if outcome is Outcome.ESCALATION and channel is None:
-            r.problems.add(r.where, "an escalation must name the support channel to use.")
+            r.problems.add(r.where, _("an escalation must name the support channel to use."))
         if channel is not None and channel not in channels:
-            r.problems.add(r.where, f"unknown channel '{channel}'.")
+            r.problems.add(r.where, _("unknown channel '{id}'.").format(id=channel))
         mine = {field.id for field in fields}
         for field_id in ticket:
             if field_id not in ticket_fields and field_id not in mine:
-                r.problems.add(r.where, f"unknown ticket field '{field_id}'.")
+                r.problems.add(r.where, _("unknown ticket field '{id}'.").format(id=field_id))
         for field_id in sorted(mine - set(ticket)):
             r.problems.add(
-                r.where, f"its ticket field '{field_id}' is not listed in its 'ticket' list."
+                r.where,
+                _("its ticket field '{id}' is not listed in its 'ticket' list.").format(
+                    id=field_id
+                ),
             )
         return Article(
             id=r.text("id"),
@@ -501,7 +575,8 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
     articles = collect("article", build_article)
     if fallback and fallback not in articles:
         problems.add(
-            f"{raw['support'][0][0]}: [support]", f"unknown fallback article '{fallback}'."
+            f"{raw['support'][0][0]}: [support]",
+            _("unknown fallback article '{id}'.").format(id=fallback),
         )
 
     # --- checks --------------------------------------------------------------------
@@ -511,16 +586,20 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         spec = CHECKS_BY_ID.get(check_id)
         if spec is None:
             known = ", ".join(sorted(CHECKS_BY_ID))
-            r.problems.add(r.where, f"unknown check (diagnose knows {known}).")
+            r.problems.add(
+                r.where, _("unknown check (diagnose knows {known}).").format(known=known)
+            )
         question = questions.get(input_id)
         if question is None:
-            r.problems.add(r.where, f"unknown input question '{input_id}'.")
+            r.problems.add(r.where, _("unknown input question '{id}'.").format(id=input_id))
         elif spec is not None and question.type.value not in spec.input_types:
-            accepted = " or ".join(sorted(spec.input_types))
+            accepted = _(" or ").join(sorted(spec.input_types))
             r.problems.add(
                 r.where,
-                f"its input question '{input_id}' is of type {question.type}, "
-                f"but the check measures a {accepted}.",
+                _(
+                    "its input question '{id}' is of type {type}, but the check measures a "
+                    "{accepted}."
+                ).format(id=input_id, type=question.type, accepted=accepted),
             )
         return CheckBinding(check_id, input_id, shown)
 
@@ -547,34 +626,50 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         if len(kinds) != 1 or len(tests) != 1 or extra:
             problems.add(
                 where,
-                "must be { question = ID, is = VALUE } or { check = ID, is = STATUS } (or is_not).",
+                _(
+                    "must be {{ question = ID, is = VALUE }} or {{ check = ID, is = STATUS }} "
+                    "(or is_not)."
+                ).format(),
             )
             return None
         kind, test = kinds[0], tests[0]
         target, values = table[kind], _one_or_many(table[test])
         if not isinstance(target, str) or values is None:
-            problems.add(where, f"'{kind}' must be an id and '{test}' a value or a list of values.")
+            problems.add(
+                where,
+                _("'{kind}' must be an id and '{test}' a value or a list of values.").format(
+                    kind=kind, test=test
+                ),
+            )
             return None
         if kind == "question":
             question = questions.get(target)
             if question is None:
-                problems.add(where, f"unknown question '{target}'.")
+                problems.add(where, _("unknown question '{id}'.").format(id=target))
                 return None
             legal = legal_set(question)
             if legal is not None and not values <= legal:
                 listed = ", ".join(question.values or ())
                 for value in sorted(values - legal):
                     problems.add(
-                        where, f"'{value}' is not an answer to '{target}' (legal: {listed})."
+                        where,
+                        _("'{value}' is not an answer to '{id}' (legal: {legal}).").format(
+                            value=value, id=target, legal=listed
+                        ),
                     )
         else:
             if target not in checks:
-                problems.add(where, f"unknown check '{target}' (declare it in a [[check]] table).")
+                problems.add(
+                    where,
+                    _("unknown check '{id}' (declare it in a [[check]] table).").format(id=target),
+                )
                 return None
             for value in sorted(values - CHECK_STATUSES):
                 problems.add(
                     where,
-                    f"'{value}' is not a check status (legal: {', '.join(sorted(CHECK_STATUSES))}).",
+                    _("'{value}' is not a check status (legal: {legal}).").format(
+                        value=value, legal=", ".join(sorted(CHECK_STATUSES))
+                    ),
                 )
         return Condition(kind, target, values, negated=test == "is_not")
 
@@ -584,7 +679,7 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         r.unknown_keys({"id", "article", "rationale", "when", "advice"})
         article = r.text("article")
         if article and article not in articles:
-            r.problems.add(r.where, f"unknown article '{article}'.")
+            r.problems.add(r.where, _("unknown article '{id}'.").format(id=article))
         when_tables = r.tables("when", required=True)
         conditions = tuple(
             c
@@ -597,7 +692,10 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
             for name in _FIELD.findall(line.replace("{{", "").replace("}}", "")):
                 if name not in checks and name not in questions:
                     r.problems.add(
-                        r.where, f"advice names '{{{name}}}', which is no check or question."
+                        r.where,
+                        _("advice names '{{{name}}}', which is no check or question.").format(
+                            name=name
+                        ),
                     )
         return Rule(
             id=r.text("id"),
@@ -615,18 +713,18 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
     concluded = {rule.article for rule in rules.values()}
     for article in articles.values():
         if article.id not in concluded:
-            problems.add(f"{article.source}: article '{article.id}'", "no rule leads to it.")
+            problems.add(f"{article.source}: article '{article.id}'", _("no rule leads to it."))
     used = {c.target for rule in rules.values() for c in rule.when if c.kind == "question"}
     used |= {binding.input for binding in checks.values()}
     for question in questions.values():
         if question.id not in used:
-            problems.add(f"{question.source}: question '{question.id}'", "no rule uses it.")
+            problems.add(f"{question.source}: question '{question.id}'", _("no rule uses it."))
     used_checks = {c.target for rule in rules.values() for c in rule.when if c.kind == "check"}
     for binding in checks.values():
         if binding.id not in used_checks:
-            problems.add(f"{binding.source}: check '{binding.id}'", "no rule uses it.")
+            problems.add(f"{binding.source}: check '{binding.id}'", _("no rule uses it."))
     if not rules:
-        problems.add(str(base), "holds no rules.")
+        problems.add(str(base), _("holds no rules."))
 
     if problems.items:
         raise KnowledgeBaseError(problems.items)

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
+from diagnose.i18n import N_
+
 #: The answer every question accepts: "I don't know". It matches only a condition
 #: that names it, so the engine goes on with what else it knows.
 UNKNOWN = "unknown"
@@ -21,7 +23,8 @@ UNKNOWN = "unknown"
 #: (for messages about a knowledge base's missing texts).
 LANGUAGES = ("en", "ru")
 DEFAULT_LANGUAGE = LANGUAGES[0]
-LANGUAGE_NAMES = {"en": "English", "ru": "Russian"}
+#: Each language's name, translated where it is shown (``_``).
+LANGUAGE_NAMES = {"en": N_("English"), "ru": N_("Russian")}
 
 #: Check statuses a condition may name (see diagnose.checks.results.Status).
 CHECK_STATUSES = frozenset({"pass", "warn", "fail", "error", "skip"})

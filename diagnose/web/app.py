@@ -147,6 +147,12 @@ def language(request: Request, explicit: str | None = None) -> tuple[str, bool]:
     return header or i18n.DEFAULT, False
 
 
+def error_language(request: Request) -> str:
+    """The language of an API error told before (or without) the body's ``lang``:
+    ``?lang=``, then the cookie, then Accept-Language, as for a page."""
+    return language(request, request.query_params.get("lang"))[0]
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "-"
 
@@ -393,32 +399,41 @@ async def _json_body(request: Request) -> dict[str, Any]:
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[...
-        raise BadRequest("The request body is not valid JSON.") from None
+        with i18n.speaking(error_language(request)):
+            raise BadRequest(_("The request body is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise BadRequest("The request body must be a JSON object.")
+        with i18n.speaking(error_language(request)):
+            raise BadRequest(_("The request body must be a JSON object."))
     return data
 
 
-def _api_language(data: Mapping[str, Any]) -> str:
+def _api_language(request: Request, data: Mapping[str, Any]) -> str:
     lang = data.get("lang", i18n.DEFAULT)
     if lang not in i18n.LANGUAGES:
-        raise BadRequest(f"'lang' must be one of: {', '.join(i18n.LANGUAGES)}.")
+        with i18n.speaking(error_language(request)):
+            raise BadRequest(
+                _("'lang' must be one of: {languages}.").format(languages=", ".join(i18n.LANGUAGES))
+            )
     return str(lang)
 
 
 async def api_consultation(request: Request) -> Response:
     site: Site = request.app.state.site
     data = await _json_body(request)
-    lang = _api_language(data)
+    lang = _api_language(request, data)
     raw = data.get("answers", {})
-    if not isinstance(raw, dict):
-        raise BadRequest("'answers' must be an object of question ids to answers.")
-    given: dict[str, str] = {}
-    for key, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise BadRequest(f"The answer to '{key}' is not text: {value!r}.")
-        given[str(key)] = str(value)
     with i18n.speaking(lang):
+        if not isinstance(raw, dict):
+            raise BadRequest(_("'answers' must be an object of question ids to answers."))
+        given: dict[str, str] = {}
+        for key, value in raw.items():
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise BadRequest(
+                    _("The answer to '{id}' is not text: {value}.").format(
+                        id=key, value=repr(value)
+                    )
+                )
+            given[str(key)] = str(value)
         conversation = site.scripted[lang]
         state = State(given=answer_io.validate(site.kbs[lang], given), lang=lang)
         state, step = await site.settle(conversation, state, _client(request))
@@ -435,7 +450,12 @@ async def api_mail(request: Request) -> Response:
     data = await _json_body(request)
     domain = data.get("domain")
     if not isinstance(domain, str) or not domain.strip():
-        raise BadRequest('Give the domain to check as {"domain": "example.com"}.')
+        with i18n.speaking(error_language(request)):
+            raise BadRequest(
+                _("Give the domain to check as {example}.").format(
+                    example='{"domain": "example.com"}'
+                )
+            )
     return await _live(request, lambda site: check_domain_async(domain.strip(), site.dns))
 
 
@@ -445,7 +465,12 @@ async def api_email(request: Request) -> Response:
     data = await _json_body(request)
     address = data.get("address")
     if not isinstance(address, str) or not address.strip():
-        raise BadRequest('Give the address to check as {"address": "name@example.com"}.')
+        with i18n.speaking(error_language(request)):
+            raise BadRequest(
+                _("Give the address to check as {example}.").format(
+                    example='{"address": "name@example.com"}'
+                )
+            )
     return await _live(request, lambda site: check_email_async(address.strip(), site.dns))
 
 
@@ -453,7 +478,8 @@ async def _live(
     request: Request, check: Callable[[Site], Awaitable[DomainReport | EmailReport]]
 ) -> Response:
     site: Site = request.app.state.site
-    site.limiter.acquire(_client(request))
+    with i18n.speaking(error_language(request)):
+        site.limiter.acquire(_client(request))  # TooManyChecks, told in that language
     try:
         report = await check(site)
     finally:
@@ -465,7 +491,7 @@ async def api_articles(request: Request) -> Response:
     from diagnose.commands.listing import article_rows
 
     site: Site = request.app.state.site
-    lang = _api_language(request.query_params)
+    lang = _api_language(request, request.query_params)
     return _json_response(article_rows(site.kbs[lang]))
 
 
@@ -473,7 +499,7 @@ async def api_questions(request: Request) -> Response:
     from diagnose.commands.listing import question_rows
 
     site: Site = request.app.state.site
-    lang = _api_language(request.query_params)
+    lang = _api_language(request, request.query_params)
     return _json_response(question_rows(site.kbs[lang]))
 
 
@@ -514,7 +540,8 @@ async def _on_http(request: Request, error: Exception) -> Response:
     else:
         message = str(error.detail)
     if _is_api(request) or request.url.path == "/healthz":
-        return _json_response({"error": message}, error.status_code)
+        with i18n.speaking(error_language(request)):
+            return _json_response({"error": _(message)}, error.status_code)
     site: Site = request.app.state.site
     lang, chosen = language(request)
     with i18n.speaking(lang):

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from diagnose import i18n
 from diagnose.i18n import _
 
 Scope = MutableMapping[str, Any]
@@ -95,20 +96,23 @@ class Guard:
 
         try:
             if length is not None and length > self.max_body:
-                await _respond(send_guarded, *_too_large(self.max_body))
+                with i18n.speaking(request_language(scope)):
+                    refused = _too_large(self.max_body)
+                await _respond(send_guarded, *refused)
             else:
                 await self.app(scope, receive_limited, send_guarded)
         except BodyTooLarge:
             if not response_started:
-                await _respond(send_guarded, *_too_large(self.max_body))
+                with i18n.speaking(request_language(scope)):
+                    refused = _too_large(self.max_body)
+                await _respond(send_guarded, *refused)
         except Exception as error:
             # The class only: a message could quote what the person typed.
             error_log.error("internal error on %s: %s", scope.get("path"), type(error).__name__)
             if not response_started:
-                await _respond(
-                    send_guarded,
-                    *_json(500, "Something went wrong on the server; please try again later."),
-                )
+                with i18n.speaking(request_language(scope)):
+                    message = _("Something went wrong on the server; please try again later.")
+                await _respond(send_guarded, *_json(500, message))
         finally:
             # The path only, never the query string: a deep link's query holds answers.
             client = scope.get("client") or ("-", 0)
@@ -133,7 +137,23 @@ def _content_length(scope: Scope) -> int | None:
 
 
 def _too_large(limit: int) -> tuple[int, bytes, bytes]:
-    return _json(413, f"The request is larger than {limit // 1024} KB.")
+    return _json(413, _("The request is larger than {n} KB.").format(n=limit // 1024))
+
+
+def request_language(scope: Scope) -> str:
+    """The language a request's errors are told in, known before its body is read:
+    ``?lang=``, then the ``lang`` cookie, then Accept-Language, then English, as the
+    page chooses its own (``diagnose.web.app.language``). A request refused for its
+    size, or one the server failed, never gets as far as a ``lang`` in its body."""
+    from starlette.requests import Request
+
+    from diagnose.web.app import language
+
+    request = Request(scope)
+    try:
+        return language(request, request.query_params.get("lang"))[0]
+    except Exception:  # a header or a query string too broken to read: English
+        return i18n.DEFAULT
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: bytes) -> None:
