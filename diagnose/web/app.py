@@ -167,7 +167,9 @@ def load_state(raw: str, kb: KnowledgeBase, lang: str) -> State:
         state = State.from_json(json.loads(raw))
     except RecursionError:  # a state nested thousands deep: no state at all
         raise BadRequest(
-            _("The consultation's state is not valid: {error}").format(error="too deeply nested.")
+            _("The consultation's state is not valid: {error}").format(
+                error=_("too deeply nested.")
+            )
         ) from None
     except (ValueError, StateError) as error:
         message = _("The consultation's state is not valid: {error}").format(error=error)
