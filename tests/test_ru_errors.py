@@ -59,7 +59,7 @@ def test_an_answers_file_that_is_not_json(tmp_path):
     russian = diagnose("--lang", "ru", *RUN, "--answers", str(bad))
     assert russian.returncode == 2
     assert error_line(russian).startswith(
-        f"diagnose: ошибка: Файл ответов {bad} — некорректный JSON: Expecting value"
+        f"diagnose: ошибка: Файл ответов {bad} не является корректным JSON: Expecting value"
     )
     english = diagnose(*RUN, "--answers", str(bad))
     assert english.returncode == 2
@@ -74,16 +74,15 @@ def test_an_answers_file_that_holds_no_object_and_one_whose_value_is_no_text(tmp
     done = diagnose("--lang", "ru", *RUN, "--answers", str(listed))
     assert done.returncode == 2
     assert error_line(done) == (
-        f"diagnose: ошибка: Файл ответов {listed} должен содержать объект: ключи — "
-        "идентификаторы вопросов, значения — ответы."
+        f"diagnose: ошибка: Файл ответов {listed} должен содержать объект: "
+        "идентификаторы вопросов и ответы на них."
     )
     nested = tmp_path / "nested.toml"
     nested.write_text("goal = [1]\n", encoding="utf-8")
     done = diagnose("--lang", "ru", *RUN, "--answers", str(nested))
     assert done.returncode == 2
     assert error_line(done) == (
-        f"diagnose: ошибка: В файле ответов {nested} для «goal» указано значение, которое "
-        "не является текстом: [1]."
+        f"diagnose: ошибка: В файле ответов {nested} у «goal» значение не текстовое: [1]."
     )
 
 
@@ -143,7 +142,7 @@ def test_resuming_a_file_that_is_no_session(tmp_path):
     done = diagnose("--lang", "ru", "run", "--resume", str(newer))
     assert done.returncode == 2
     assert error_line(done) == (
-        f"diagnose: ошибка: Файл {newer} не является сохранённой сессией: его версия ('99') "
+        f"diagnose: ошибка: Файл {newer} не является сохранённой консультацией: его версия ('99') "
         "не поддерживается этой версией diagnose (поддерживаются 1 и 2); возможно, его "
         "записала более новая версия diagnose."
     )
