@@ -19,6 +19,7 @@ import click
 
 from diagnose.checks.results import CheckResult, Status
 from diagnose.exceptions import UsageError
+from diagnose.i18n import _, ngettext
 from diagnose.render.marks import MARKS, printable, use_colour
 
 if TYPE_CHECKING:
@@ -57,23 +58,58 @@ def render_text(report: Report, color: bool) -> str:
     # input: terminal control characters are shown escaped, never sent raw.
     title: str = getattr(report, "email", None) or report.domain
     if report.input.strip() and report.input.strip() != title:
-        title = f"{title} (given as {report.input.strip()!r})"
+        given = repr(report.input.strip())
+        title = _("{title} (given as {given})").format(title=title, given=given)
     lines = [style(printable(title), bold=True)]
     width = max(len(result.id) for result in report.checks)
+    tags = {status: column_word(status) for status in MARKS}
+    tag_width = max(len(tag) for tag in tags.values())
     for result in report.checks:
-        mark, fg = MARKS[result.status].tag, MARKS[result.status].colour
+        tag, fg = tags[result.status], MARKS[result.status].colour
+        column = style(tag, fg) + " " * (tag_width - len(tag))
         # Messages quote DNS records, HTTP and SMTP answers: escaped, never raw, and
         # kept on one line (a newline in a TXT record cannot forge a report line).
-        lines.append(
-            f"  {style(mark, fg)}  {result.id:<{width}}  {printable(one_line(result.message))}"
-        )
+        lines.append(f"  {column}  {result.id:<{width}}  {printable(one_line(result.message))}")
     for host in report.mx:
-        addresses = ", ".join(host.addresses) if host.addresses else "no address"
-        kind = "implicit MX" if host.implicit else f"MX {host.preference}"
+        addresses = ", ".join(host.addresses) if host.addresses else _("no address")
+        kind = _("implicit MX") if host.implicit else f"MX {host.preference}"
         lines.append(f"  {kind} {printable(host.exchange)}: {addresses}")
-    mark, fg = MARKS[report.status].tag, MARKS[report.status].colour
-    lines.append(f"  {style('Verdict:', fg, bold=True)} {printable(one_line(report.verdict))}")
+    fg = MARKS[report.status].colour
+    verdict = style(_("Verdict:"), fg, bold=True)
+    lines.append(f"  {verdict} {printable(one_line(report.verdict))}")
     return "\n".join(lines)
+
+
+def column_word(status: Status) -> str:
+    """What a row's first column says: the four-column tag in English ("PASS", "ERR?"),
+    the status word in a language that has one ("в порядке", "не определено"), padded
+    by the caller to the longest. Not the tags through the catalog: "PASS" and "FAIL"
+    are also ``kb test``'s verdicts there, in other words."""
+    mark = MARKS[status]
+    word = _(mark.word)
+    return mark.tag if word == mark.word else word
+
+
+def summary(counted: str, statuses: Mapping[Status, int]) -> str:
+    """The last line of a batch: how many inputs (``counted``: "5 domains checked"),
+    and how many ended with each status, worst first."""
+    order = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS, Status.SKIP)
+    counts = ", ".join(
+        _("{n} {status}").format(n=statuses[status], status=_(MARKS[status].word))
+        for status in order
+        if statuses.get(status)
+    )
+    return _("{checked}: {counts}.").format(checked=counted, counts=counts)
+
+
+def domains_checked(n: int) -> str:
+    """ "5 domains checked", for the summary of ``diagnose mail``."""
+    return ngettext("{n} domain checked", "{n} domains checked", n).format(n=n)
+
+
+def addresses_checked(n: int) -> str:
+    """ "5 addresses checked", for the summary of ``diagnose email``."""
+    return ngettext("{n} address checked", "{n} addresses checked", n).format(n=n)
 
 
 def one_line(text: str) -> str:
@@ -104,9 +140,11 @@ def read_lines(path: str) -> Iterator[str]:
         try:
             stream = open_stream(path)  # a FIFO without a writer must not hang
         except OSError as error:
-            raise UsageError(f"Cannot read the file {path}: {error.strerror or error}.") from None
+            raise UsageError(_cannot_read(path, str(error.strerror or error))) from None
         except InputFileError as error:
-            raise UsageError(f"Cannot read the file {path}: it {error}.") from None
+            raise UsageError(
+                _("Cannot read the file {path}: it {reason}.").format(path=path, reason=error)
+            ) from None
         close = True
     try:
         for line in _lines(stream, path):
@@ -122,23 +160,33 @@ def _lines(stream: TextIO, path: str) -> Iterator[str]:
     try:
         yield from stream
     except UnicodeDecodeError:
-        raise UsageError(f"The file {path} is not UTF-8 text.") from None
+        raise UsageError(_("The file {path} is not UTF-8 text.").format(path=path)) from None
     except OSError as error:
-        raise UsageError(f"Cannot read the file {path}: {error.strerror or error}.") from None
+        raise UsageError(_cannot_read(path, str(error.strerror or error))) from None
 
 
-def inputs(names: tuple[str, ...], from_file: str | None, what: str) -> tuple[Iterable[str], int]:
-    """The names to check, and how many when known (-1 for a file)."""
+def _cannot_read(path: str, reason: str) -> str:
+    return _("Cannot read the file {path}: {reason}.").format(path=path, reason=reason)
+
+
+def inputs(
+    names: tuple[str, ...], from_file: str | None, missing: str
+) -> tuple[Iterable[str], int]:
+    """The names to check, and how many when known (-1 for a file); ``missing`` is the
+    usage error when there are none ("Give at least one domain, ...")."""
     if not names and from_file is None:
-        raise UsageError(f"Give at least one {what}, or --from-file FILE (- for stdin).")
+        raise UsageError(missing)
     if from_file is None:
         return names, len(names)
     if from_file != "-" and not os.access(from_file, os.R_OK):
         # Fail before any output when the file is unreadable.
-        reason = "no such file" if not os.path.exists(from_file) else "permission denied"
-        raise UsageError(f"Cannot read the file {from_file}: {reason}.")
+        exists = os.path.exists(from_file)
+        reason = _("permission denied") if exists else _("no such file")
+        raise UsageError(_cannot_read(from_file, reason))
     if from_file != "-" and os.path.isdir(from_file):
-        raise UsageError(f"Cannot read the file {from_file}: it is a directory.")
+        raise UsageError(
+            _("Cannot read the file {path}: it is a directory.").format(path=from_file)
+        )
 
     def chained() -> Iterator[str]:
         yield from names
@@ -162,7 +210,7 @@ def progress(total: int, streaming: bool) -> Iterator[Callable[[], None]]:
 
     console = Console(stderr=True)
     bar = Progress(
-        TextColumn("checking"),
+        TextColumn(_("checking")),
         BarColumn(),
         MofNCompleteColumn(),
         console=console,
@@ -174,19 +222,27 @@ def progress(total: int, streaming: bool) -> Iterator[Callable[[], None]]:
         yield lambda: bar.advance(task)
 
 
-def emit(reports: Iterable[Report], output_format: str, total: int) -> int:
-    """Print each report as it arrives (in input order); return the exit code."""
+def emit(
+    reports: Iterable[Report],
+    output_format: str,
+    total: int,
+    counted: Callable[[int], str] = domains_checked,
+) -> int:
+    """Print each report as it arrives (in input order); return the exit code. A text
+    batch of more than one input ends with a summary line (``counted``: "5 domains
+    checked", then how many ended with each status); JSON Lines stay one object a line.
+    """
     from diagnose.checks.results import exit_code_for
 
     out = sys.stdout
     color = output_format == "text" and use_colour(out)
-    worst: set[Status] = set()
+    statuses: dict[Status, int] = {}
     first = True
     # The reports are closed however this ends (a reader that went away, Ctrl-C): the
     # batch's event loop then cancels its lookups now, not in a warning at exit.
     with progress(total, total < 0) as advance, _closing(reports):
         for report in reports:
-            worst.add(report.status)
+            statuses[report.status] = statuses.get(report.status, 0) + 1
             if output_format == "json":
                 click.echo(render_json(report))
             else:
@@ -196,7 +252,11 @@ def emit(reports: Iterable[Report], output_format: str, total: int) -> int:
             first = False
             out.flush()
             advance()
-    return exit_code_for(worst)
+    shown = sum(statuses.values())
+    if output_format == "text" and shown > 1:
+        click.echo("")
+        click.echo(summary(counted(shown), statuses))
+    return exit_code_for(statuses)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import click
 
 from diagnose.commands.mail import check_options, dns_options, mail_options
 from diagnose.commands.options import dns_settings
+from diagnose.i18n import _
 
 
 @click.command()
@@ -30,9 +31,11 @@ def email(
     receive mail. Same exit status as `diagnose mail`.
     """
     from diagnose.checks.email import check_emails
-    from diagnose.render_mail import emit, inputs
+    from diagnose.render_mail import addresses_checked, emit, inputs
 
     settings = dns_settings(nameservers, timeout)
     options = mail_options(dkim_selectors, smtp, smtp_port, mta_sts_port)
-    names, total = inputs(addresses, from_file, "email address")
-    ctx.exit(emit(check_emails(names, settings, concurrency, options), output_format, total))
+    missing = _("Give at least one email address, or --from-file FILE (- for stdin).")
+    names, total = inputs(addresses, from_file, missing)
+    reports = check_emails(names, settings, concurrency, options)
+    ctx.exit(emit(reports, output_format, total, addresses_checked))

@@ -18,6 +18,7 @@ from diagnose.commands.options import (
     path_param,
     timeout_option,
 )
+from diagnose.i18n import _
 
 if TYPE_CHECKING:
     from diagnose.checks.mail.extras import MailOptions
@@ -135,7 +136,8 @@ def mail(
             options = mail_options(dkim_selectors, smtp, smtp_port, mta_sts_port)
             from diagnose.render_mail import emit, inputs
 
-            names, total = inputs(domains, from_file, "domain")
+            missing = _("Give at least one domain, or --from-file FILE (- for stdin).")
+            names, total = inputs(domains, from_file, missing)
         except BaseException:
             if early is not None:
                 early.close()

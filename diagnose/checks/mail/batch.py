@@ -30,6 +30,7 @@ from diagnose.checks.mail.rounds import check_domain_async
 from diagnose.checks.mail.verdict import group_status, receiving_verdict
 from diagnose.checks.results import CheckResult
 from diagnose.checks.settings import DnsSettings
+from diagnose.i18n import N_
 
 if TYPE_CHECKING:
     from diagnose.checks.early import EarlyQueries
@@ -270,7 +271,7 @@ class MailDomainCheck:
 
     id = "mail-domain"
     input_types = frozenset({"domain", "email"})
-    description = (
+    description = N_(
         "Checks whether a domain can receive mail (MX and its hosts); "
         "SPF and DMARC findings are a note."
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
+from diagnose import i18n
 from diagnose.checks.results import CheckResult, Status
 
 #: The check ids, in the order they are reported. Stable: scripts and rules use them.
@@ -90,6 +91,7 @@ class DomainReportDict(TypedDict):
     verdict: str
     checks: list[dict[str, object]]
     mx: list[MxHostDict]
+    lang: str
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class DomainReport:
             "verdict": self.verdict,
             "checks": [result.to_dict() for result in self.checks],
             "mx": [host.to_dict() for host in self.mx],
+            "lang": i18n.current(),  # the language of the verdict and messages; ids are neutral
         }
 
 

@@ -31,6 +31,7 @@ from diagnose.checks.names import DomainSyntaxError, normalize_domain
 from diagnose.checks.results import CheckResult, Status
 from diagnose.checks.settings import DnsSettings
 from diagnose.exceptions import DiagnoseError
+from diagnose.i18n import _
 
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
@@ -62,7 +63,9 @@ async def check_domain_async(
         raise  # DiagnoseError: no resolver at all, which is the caller's to report
     except Exception as error:  # a bug; the batch goes on, and the report says so
         shown = domain.strip().lower().rstrip(".")
-        message = f"The check could not be completed because of an internal error: {error!r}."
+        message = _(
+            "The check could not be completed because of an internal error: {error}."
+        ).format(error=repr(error))
         checks = [make_result(cid, Status.ERROR, message) for cid in CHECK_IDS]
         return conclude(domain, shown, checks, ())
     finally:
@@ -81,11 +84,12 @@ async def _check_domain(
         shown = domain.strip().lower().rstrip(".")
         checks = skip_rest(
             [make_result("domain-syntax", Status.FAIL, str(error))],
-            "Skipped: the domain name is not valid.",
+            _("Skipped: the domain name is not valid."),
         )
         return conclude(domain, shown, checks, ())
     budget = dnsquery.Budget(dns.timeout)
-    checks = [make_result("domain-syntax", Status.PASS, f"{name} is a valid domain name.")]
+    valid = _("{name} is a valid domain name.").format(name=name)
+    checks = [make_result("domain-syntax", Status.PASS, valid)]
 
     # Round 1: MX, TXT (SPF) and _dmarc TXT, at once. Round 2 (below) starts as soon
     # as the MX answer is in, without waiting for the TXT answers; SPF includes are
@@ -128,22 +132,23 @@ async def _check_domain(
         await asyncio.gather(spf_t, targets_t, dmarc_c, extras.cancel(), return_exceptions=True)
         if doubt:
             checks.append(make_result("domain-exists", Status.ERROR, doubt))
-            why = "Skipped: whether the domain exists is undetermined."
+            why = _("Skipped: whether the domain exists is undetermined.")
             return conclude(domain, name, skip_rest(checks, why), ())
-        checks.append(
-            make_result(
-                "domain-exists", Status.FAIL, f"{name} does not exist in the DNS (NXDOMAIN)."
-            )
-        )
-        return conclude(domain, name, skip_rest(checks, "Skipped: the domain does not exist."), ())
+        missing = _("{name} does not exist in the DNS (NXDOMAIN).").format(name=name)
+        checks.append(make_result("domain-exists", Status.FAIL, missing))
+        skipped = skip_rest(checks, _("Skipped: the domain does not exist."))
+        return conclude(domain, name, skipped, ())
     if any(item.concluded for item in on_domain):
-        checks.append(make_result("domain-exists", Status.PASS, f"{name} exists in the DNS."))
+        exists = _("{name} exists in the DNS.").format(name=name)
+        checks.append(make_result("domain-exists", Status.PASS, exists))
     else:
         checks.append(
             make_result(
                 "domain-exists",
                 Status.ERROR,
-                f"Could not tell whether {name} exists: {mx_l.reason}",
+                _("Could not tell whether {name} exists: {reason}").format(
+                    name=name, reason=mx_l.reason
+                ),
             )
         )
     mx_checks, mx_hosts = judge_mx(name, mx_l, a_l, aaaa_l)
@@ -178,16 +183,16 @@ async def _resolver_doubt(resolver: Resolver, name: str, budget: Budget) -> str:
     sanity = await dnsquery.lookup(resolver, tld, "SOA", budget)
     if sanity.outcome is dnsquery.Outcome.OK:
         return ""
-    shown = "the DNS root" if tld == "." else f"its top-level domain {tld}"
+    shown = _("the DNS root") if tld == "." else _("its top-level domain {tld}").format(tld=tld)
     reason = (
-        "it said that does not exist too"
+        _("it said that does not exist too")
         if sanity.outcome is dnsquery.Outcome.NXDOMAIN
-        else _lower_first(sanity.reason or "it gave no SOA record for it.").rstrip(".")
+        else _lower_first(sanity.reason or _("it gave no SOA record for it.")).rstrip(".")
     )
-    return (
-        f"The DNS server said {name} does not exist (NXDOMAIN), but it could not resolve "
-        f"{shown} either ({reason}), so its answer cannot be trusted."
-    )
+    return _(
+        "The DNS server said {name} does not exist (NXDOMAIN), but it could not resolve "
+        "{shown} either ({reason}), so its answer cannot be trusted."
+    ).format(name=name, shown=shown, reason=reason)
 
 
 def _lower_first(text: str) -> str:
