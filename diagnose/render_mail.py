@@ -2,10 +2,9 @@
 
 Imported only by the ``mail`` and ``email`` commands. A text batch of more than one
 input ends with a summary line (how many were checked, how many ended with each status).
-Colours are used only when
-stdout is a terminal and ``NO_COLOR`` (https://no-color.org) is unset or empty; the
-progress bar (rich, imported on demand) only when stderr is a terminal, stdout is not,
-and the batch is long.
+Colours are used only when stdout is a terminal and ``NO_COLOR`` (https://no-color.org)
+is unset or empty; the progress bar (rich, imported on demand) only when stderr is a
+terminal, stdout is not, and the batch is long.
 """
 
 from __future__ import annotations
