@@ -136,12 +136,12 @@ def read_lines(path: str) -> Iterator[str]:
         stream: TextIO = sys.stdin
         close = False
     else:
-        from diagnose.fileio import InputFileError, open_stream
+        from diagnose.fileio import InputFileError, open_stream, reason
 
         try:
             stream = open_stream(path)  # a FIFO without a writer must not hang
         except OSError as error:
-            raise UsageError(_cannot_read(path, str(error.strerror or error))) from None
+            raise UsageError(_cannot_read(path, reason(error))) from None
         except InputFileError as error:
             raise UsageError(
                 _("Cannot read the file {path}: it {reason}.").format(path=path, reason=error)
@@ -163,7 +163,9 @@ def _lines(stream: TextIO, path: str) -> Iterator[str]:
     except UnicodeDecodeError:
         raise UsageError(_("The file {path} is not UTF-8 text.").format(path=path)) from None
     except OSError as error:
-        raise UsageError(_cannot_read(path, str(error.strerror or error))) from None
+        from diagnose.fileio import reason
+
+        raise UsageError(_cannot_read(path, reason(error))) from None
 
 
 def _cannot_read(path: str, reason: str) -> str:

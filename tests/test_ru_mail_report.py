@@ -255,7 +255,11 @@ def test_usage_errors_in_russian(cli, dns_server, tmp_path):
     undecodable = mail(cli, dns_server, "--from-file", str(latin1))
     assert undecodable.exit_code == 2
     assert f"Файл {latin1} — не текст в кодировке UTF-8." in undecodable.stderr
-    for result in (none, no_address, missing, undecodable):
+    device = mail(cli, dns_server, "--from-file", "/dev/null")  # a device is refused
+    assert device.exit_code == 2
+    assert "Не удалось прочитать файл /dev/null: " in device.stderr
+    assert "is a device" not in device.stderr
+    for result in (none, no_address, missing, undecodable, device):
         assert result.stdout == ""
         assert "Give at least" not in result.stderr and "Cannot read" not in result.stderr
 
