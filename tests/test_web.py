@@ -116,6 +116,22 @@ def test_api_mail_and_email_are_the_cli_json(server, cli, dns_server):
     assert email.json() == json.loads(printed.stdout)
 
 
+def test_api_mail_and_email_in_russian_are_the_cli_json(server, cli, dns_server):
+    # The server's own language is English: the body's "lang" alone makes these Russian.
+    mail = server.post_json("/api/v1/mail", {"domain": "nullmx.lab", "lang": "ru"})
+    printed = cli(
+        "--lang", "ru", "mail", "--format", "json", "--nameserver", dns_server.address, "nullmx.lab"
+    )  # fmt: skip
+    i18n.activate("en")
+    assert mail.status == 200 and mail.json() == json.loads(printed.stdout)
+    assert mail.json()["lang"] == "ru" and mail.json()["verdict"].startswith("nullmx.lab не ")
+    email = server.post_json("/api/v1/email", {"address": "a..b@good.lab", "lang": "ru"})
+    assert email.status == 200 and email.json()["lang"] == "ru"
+    assert email.json()["status"] == "fail" and "точ" in email.json()["verdict"]
+    english = server.post_json("/api/v1/mail", {"domain": "nullmx.lab"}).json()
+    assert english["lang"] == "en" and "cannot receive mail" in english["verdict"]
+
+
 def test_api_lists_articles_and_questions_as_the_cli(server, cli):
     assert server.get("/api/v1/articles").json() == cli("articles", "--format", "json").json()
     assert server.get("/api/v1/questions").json() == cli("questions", "--format", "json").json()

@@ -458,7 +458,8 @@ async def api_mail(request: Request) -> Response:
                     example='{"domain": "example.com"}'
                 )
             )
-    return await _live(request, lambda site: check_domain_async(domain.strip(), site.dns))
+    lang = _api_language(request, data)
+    return await _live(request, lang, lambda site: check_domain_async(domain.strip(), site.dns))
 
 
 async def api_email(request: Request) -> Response:
@@ -473,20 +474,23 @@ async def api_email(request: Request) -> Response:
                     example='{"address": "name@example.com"}'
                 )
             )
-    return await _live(request, lambda site: check_email_async(address.strip(), site.dns))
+    lang = _api_language(request, data)
+    return await _live(request, lang, lambda site: check_email_async(address.strip(), site.dns))
 
 
 async def _live(
-    request: Request, check: Callable[[Site], Awaitable[DomainReport | EmailReport]]
+    request: Request, lang: str, check: Callable[[Site], Awaitable[DomainReport | EmailReport]]
 ) -> Response:
+    """A live check's report in the body's language (its messages are made as it runs)."""
     site: Site = request.app.state.site
     with i18n.speaking(error_language(request)):
         site.limiter.acquire(_client(request))  # TooManyChecks, told in that language
     try:
-        report = await check(site)
+        with i18n.speaking(lang):
+            report = await check(site)
+            return _json_response(report.to_dict())
     finally:
         site.limiter.release()
-    return _json_response(report.to_dict())
 
 
 async def api_articles(request: Request) -> Response:

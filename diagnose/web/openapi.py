@@ -35,6 +35,10 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+#: The language of a body's messages; ids and statuses are the same in every language.
+_LANG = {"type": "string", "enum": ["en", "ru"], "default": "en"}
+
+
 def _body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     return {
         "required": True,
@@ -68,7 +72,7 @@ def document(version: str) -> dict[str, object]:
                                 "description": "Question and ticket-field ids to answers "
                                 "(GET /api/v1/questions lists them).",
                             },
-                            "lang": {"type": "string", "enum": ["en", "ru"], "default": "en"},
+                            "lang": _LANG,
                         },
                         [],
                     ),
@@ -100,14 +104,16 @@ def document(version: str) -> dict[str, object]:
             "/api/v1/mail": {
                 "post": {
                     "summary": "Can this domain receive mail? (a live check)",
-                    "requestBody": _body({"domain": {"type": "string"}}, ["domain"]),
+                    "requestBody": _body({"domain": {"type": "string"}, "lang": _LANG}, ["domain"]),
                     "responses": {"200": _json(report, "The domain's report."), **_LIVE},
                 }
             },
             "/api/v1/email": {
                 "post": {
                     "summary": "Is this address valid, and can its domain receive mail?",
-                    "requestBody": _body({"address": {"type": "string"}}, ["address"]),
+                    "requestBody": _body(
+                        {"address": {"type": "string"}, "lang": _LANG}, ["address"]
+                    ),
                     "responses": {"200": _json(report, "The address's report."), **_LIVE},
                 }
             },
