@@ -38,6 +38,7 @@ import dns.resolver
 from diagnose.checks.nameservers import parse_nameserver
 from diagnose.checks.settings import DnsSettings
 from diagnose.exceptions import UsageError
+from diagnose.i18n import _
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -81,7 +82,7 @@ class _UdpChannel(asyncio.DatagramProtocol):
                 waiter.set_exception(exc)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.error_received(exc or ConnectionResetError("The UDP socket was closed."))
+        self.error_received(exc or ConnectionResetError(_("The UDP socket was closed.")))
 
 
 class SharedUdpNameserver(dns.nameserver.Do53Nameserver):
@@ -236,10 +237,14 @@ def make_resolver(settings: DnsSettings) -> dns.asyncresolver.Resolver:
             resolver = dns.asyncresolver.Resolver()
         except dns.resolver.NoResolverConfiguration:
             raise UsageError(
-                "The system has no DNS resolver configured; give one with --nameserver."
+                _("The system has no DNS resolver configured; give one with --nameserver.")
             ) from None
     if not (math.isfinite(settings.timeout) and settings.timeout > 0):
-        raise UsageError(f"The DNS time budget must be a positive number, not {settings.timeout}.")
+        raise UsageError(
+            _("The DNS time budget must be a positive number, not {value}.").format(
+                value=settings.timeout
+            )
+        )
     resolver.timeout = attempt_timeout(settings.timeout, len(resolver.nameservers))
     resolver.lifetime = settings.timeout
     resolver.use_edns(0, 0, EDNS_PAYLOAD)
@@ -284,18 +289,20 @@ class Lookup:
 def classify(error: BaseException) -> tuple[Outcome, str]:
     """The note's table: which dnspython exceptions are facts and which are unknowns."""
     if isinstance(error, dns.resolver.NXDOMAIN):
-        return Outcome.NXDOMAIN, "The name does not exist (NXDOMAIN)."
+        return Outcome.NXDOMAIN, _("The name does not exist (NXDOMAIN).")
     if isinstance(error, dns.resolver.NoAnswer):
-        return Outcome.NODATA, "The name has no record of that type."
+        return Outcome.NODATA, _("The name has no record of that type.")
     if isinstance(error, dns.resolver.NoNameservers):
         return Outcome.UNDETERMINED, _no_nameservers_reason(error)
     if isinstance(error, dns.exception.Timeout | TimeoutError):
-        return Outcome.UNDETERMINED, "The DNS server did not answer in time."
+        return Outcome.UNDETERMINED, _("The DNS server did not answer in time.")
     if isinstance(error, dns.exception.DNSException):
-        return Outcome.UNDETERMINED, f"The lookup failed: {error}"
+        return Outcome.UNDETERMINED, _("The lookup failed: {error}").format(error=error)
     if isinstance(error, OSError):
-        return Outcome.UNDETERMINED, f"The DNS server could not be reached: {error}."
-    return Outcome.UNDETERMINED, f"The lookup failed: {error!r}."
+        return Outcome.UNDETERMINED, _("The DNS server could not be reached: {error}.").format(
+            error=error
+        )
+    return Outcome.UNDETERMINED, _("The lookup failed: {error}.").format(error=repr(error))
 
 
 def _no_nameservers_reason(error: dns.resolver.NoNameservers) -> str:
@@ -315,18 +322,18 @@ def _no_nameservers_reason(error: dns.resolver.NoNameservers) -> str:
         if isinstance(detail, dns.message.ChainTooLong):
             rcodes.add("chain")
     if rcodes == {"unreachable"}:
-        return "The DNS server could not be reached."
+        return _("The DNS server could not be reached.")
     if "chain" in rcodes:
-        return (
-            "The name is an alias in a CNAME chain that loops or is longer than "
-            f"{dns.message.MAX_CHAIN} links."
-        )
+        return _(
+            "The name is an alias in a CNAME chain that loops or is longer than {n} links."
+        ).format(n=dns.message.MAX_CHAIN)
     if "truncated" in rcodes:
-        return "The answer was truncated even over TCP, so its records are incomplete."
+        return _("The answer was truncated even over TCP, so its records are incomplete.")
     if rcodes:
-        answer = " or ".join(sorted(rcodes - {"unreachable", "truncated", "chain"}))
-        return f"The DNS server answered {answer}, so the answer is unknown."
-    return "No DNS server gave a usable answer."
+        # the rcodes are RFC 1035 §4.1.1 tokens, joined by a translated "or"
+        answer = _(" or ").join(sorted(rcodes - {"unreachable", "truncated", "chain"}))
+        return _("The DNS server answered {rcode}, so the answer is unknown.").format(rcode=answer)
+    return _("No DNS server gave a usable answer.")
 
 
 class Budget:
@@ -358,13 +365,15 @@ async def lookup(
     """Resolve ``name``/``rdtype`` within ``budget``; never raises for DNS trouble."""
     left = budget.remaining()
     if left <= 0:
-        return Lookup(name, rdtype, Outcome.UNDETERMINED, reason="The time budget ran out.")
+        return Lookup(name, rdtype, Outcome.UNDETERMINED, reason=_("The time budget ran out."))
     if not budget.take_query():
         return Lookup(
             name,
             rdtype,
             Outcome.UNDETERMINED,
-            reason=f"The cap of {budget.max_queries} DNS queries for one domain was reached.",
+            reason=_("The cap of {n} DNS queries for one domain was reached.").format(
+                n=budget.max_queries
+            ),
         )
     try:
         qname = dns.name.from_text(name)  # absolute: no search list is ever applied

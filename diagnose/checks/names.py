@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from diagnose.i18n import _, ngettext
+
 #: RFC 6761 §6 special-use names (plus ``local`` from RFC 6762, ``onion`` from RFC 7686
 #: and ``arpa``, the infrastructure domain): they never resolve on the public internet,
 #: so no mail can be delivered to them. ``example.com/net/org`` are reserved by RFC 6761
@@ -67,53 +69,81 @@ def normalize_domain(text: str) -> str:
     shown = text.strip()
     name = shown[:-1] if shown.endswith(".") else shown
     if not name:
-        raise DomainSyntaxError("The domain name is empty.")
+        raise DomainSyntaxError(_("The domain name is empty."))
     if is_ip_literal(name):
-        raise DomainSyntaxError(f"'{shown}' is an IP address, not a domain name.")
+        raise DomainSyntaxError(
+            _("'{name}' is an IP address, not a domain name.").format(name=shown)
+        )
     if any(not label for label in name.split(".")):
-        raise DomainSyntaxError(f"'{shown}' has an empty label (two dots in a row).")
+        raise DomainSyntaxError(
+            _("'{name}' has an empty label (two dots in a row).").format(name=shown)
+        )
     for label in name.split("."):
         # Check ASCII labels here so the message names the label; IDNA checks the rest.
         if label.isascii() and len(label) > MAX_LABEL:
             raise DomainSyntaxError(
-                f"'{shown}' has a label of {len(label)} characters; "
-                f"a label may have at most {MAX_LABEL} (RFC 1035)."
+                ngettext(
+                    "'{name}' has a label of {n} character; "
+                    "a label may have at most {max} (RFC 1035).",
+                    "'{name}' has a label of {n} characters; "
+                    "a label may have at most {max} (RFC 1035).",
+                    len(label),
+                ).format(name=shown, n=len(label), max=MAX_LABEL)
             )
     if name.isascii() and len(name) > MAX_NAME:
         raise DomainSyntaxError(
-            f"The domain name is {len(name)} characters long; "
-            f"a domain name may have at most {MAX_NAME}."
+            ngettext(
+                "The domain name is {n} character long; a domain name may have at most {max}.",
+                "The domain name is {n} characters long; a domain name may have at most {max}.",
+                len(name),
+            ).format(n=len(name), max=MAX_NAME)
         )
     try:
         ascii_name = idna.encode(name, uts46=True).decode("ascii").lower()
     except idna.IDNAError as error:
         raise DomainSyntaxError(
-            f"'{shown}' is not a valid domain name: {_idna_reason(error)}."
+            _("'{name}' is not a valid domain name: {reason}.").format(
+                name=shown, reason=_idna_reason(error)
+            )
         ) from None
     except UnicodeError as error:  # idna raises plain UnicodeError for some inputs
-        raise DomainSyntaxError(f"'{shown}' is not a valid domain name: {error}.") from None
+        raise DomainSyntaxError(
+            _("'{name}' is not a valid domain name: {reason}.").format(name=shown, reason=error)
+        ) from None
     for label in ascii_name.split("."):
         if len(label) > MAX_LABEL:
             raise DomainSyntaxError(
-                f"'{shown}' has a label of {len(label)} octets once encoded; "
-                f"a label may have at most {MAX_LABEL} (RFC 1035)."
+                ngettext(
+                    "'{name}' has a label of {n} octet once encoded; "
+                    "a label may have at most {max} (RFC 1035).",
+                    "'{name}' has a label of {n} octets once encoded; "
+                    "a label may have at most {max} (RFC 1035).",
+                    len(label),
+                ).format(name=shown, n=len(label), max=MAX_LABEL)
             )
     if len(ascii_name) > MAX_NAME:
         raise DomainSyntaxError(
-            f"'{shown}' is {len(ascii_name)} octets long once encoded; "
-            f"a domain name may have at most {MAX_NAME}."
+            ngettext(
+                "'{name}' is {n} octet long once encoded; a domain name may have at most {max}.",
+                "'{name}' is {n} octets long once encoded; a domain name may have at most {max}.",
+                len(ascii_name),
+            ).format(name=shown, n=len(ascii_name), max=MAX_NAME)
         )
     reserved = special_use(ascii_name)
     if reserved is not None:
         raise DomainSyntaxError(
-            f"'{shown}' is under the special-use name '{reserved}' (RFC 6761), "
-            "which never resolves on the internet."
+            _(
+                "'{name}' is under the special-use name '{reserved}' (RFC 6761), "
+                "which never resolves on the internet."
+            ).format(name=shown, reserved=reserved)
         )
     return ascii_name
 
 
 def _idna_reason(error: Exception) -> str:
-    reason = str(error).rstrip(".") or "IDNA 2008 does not allow it"
+    # idna's own reason is English (a library's text, not ours): only the fallback is
+    # translated.
+    reason = str(error).rstrip(".") or _("IDNA 2008 does not allow it")
     return reason[0].lower() + reason[1:]
 
 
@@ -125,19 +155,23 @@ def host_name_problem(name: str) -> str | None:
     """
     bare = name[:-1] if name.endswith(".") else name
     if is_ip_literal(bare):
-        return f"'{bare}' is an IP address; an MX record must name a host (RFC 5321 §5.1)."
+        return _(
+            "'{name}' is an IP address; an MX record must name a host (RFC 5321 §5.1)."
+        ).format(name=bare)
     if not bare:
-        return "The MX target is the root, which is only allowed in a null MX (RFC 7505)."
+        return _("The MX target is the root, which is only allowed in a null MX (RFC 7505).")
     if len(bare) > MAX_NAME:
-        return f"'{bare}' is longer than {MAX_NAME} octets."
+        return _("'{name}' is longer than {max} octets.").format(name=bare, max=MAX_NAME)
     for label in bare.split("."):
         if not _LDH_LABEL.match(label.lower()):
-            return (
-                f"'{bare}' is not a valid host name: the label '{label}' may only hold "
+            return _(
+                "'{name}' is not a valid host name: the label '{label}' may only hold "
                 "letters, digits and inner hyphens (RFC 1123)."
-            )
+            ).format(name=bare, label=label)
     if bare.rsplit(".", 1)[-1].isdigit():
-        return f"'{bare}' is not a valid host name: its last label is all digits."
+        return _("'{name}' is not a valid host name: its last label is all digits.").format(
+            name=bare
+        )
     return None
 
 

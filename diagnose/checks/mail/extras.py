@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from diagnose.checks.mail import dkim, mta_sts, smtp, tls_rpt
 from diagnose.checks.results import CheckResult
+from diagnose.i18n import _
 
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
@@ -86,7 +87,7 @@ class Extras:
         found = await self.mta_sts
         sts = mta_sts.judge(self.name, found, mx_l, hosts)
         if self.options.smtp and not mx_l.concluded:
-            probe = smtp.skipped(True, "the MX lookup failed")
+            probe = smtp.skipped(True, _("the MX lookup failed"))
         elif self.options.smtp:
             enforced = found.policy is not None and found.policy.mode == "enforce"
             probe = await smtp.check_smtp(hosts, self.options.smtp_port, self.budget, enforced)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import MxHost, make_result
 from diagnose.checks.results import CheckResult, Status
+from diagnose.i18n import _, ngettext
 
 if TYPE_CHECKING:
     import ssl
@@ -80,7 +81,7 @@ def is_sts_record(text: str) -> bool:
 def parse_sts_record(text: str) -> StsRecord:
     """Parse one ``_mta-sts`` TXT record (RFC 8461 §3.1)."""
     if not is_sts_record(text):
-        return StsRecord(text, "The record does not begin with 'v=STSv1'.")
+        return StsRecord(text, _("The record does not begin with 'v=STSv1'."))
     fields = [part.strip(" \t") for part in text.split(";")[1:]]
     if fields and fields[-1] == "":
         fields.pop()
@@ -88,17 +89,23 @@ def parse_sts_record(text: str) -> StsRecord:
     for field in fields:
         name, sep, value = field.partition("=")
         if not sep or not name:
-            return StsRecord(text, f"The part '{field}' is not a name=value field.")
+            return StsRecord(
+                text, _("The part '{part}' is not a name=value field.").format(part=field)
+            )
         if name in found:
-            return StsRecord(text, f"The field '{name}=' appears more than once.")
+            return StsRecord(
+                text, _("The field '{name}=' appears more than once.").format(name=name)
+            )
         found[name] = value
         if name == "id":
             if not _ID.match(value):
-                return StsRecord(text, f"The id '{value}' is not 1 to 32 letters and digits.")
+                return StsRecord(
+                    text, _("The id '{id}' is not 1 to 32 letters and digits.").format(id=value)
+                )
         elif not _EXT_NAME.match(name) or not _EXT_VALUE.match(value):
-            return StsRecord(text, f"The field '{field}' is malformed.")
+            return StsRecord(text, _("The field '{field}' is malformed.").format(field=field))
     if "id" not in found:
-        return StsRecord(text, "The record has no id= field.")
+        return StsRecord(text, _("The record has no id= field."))
     return StsRecord(text, None, found["id"])
 
 
@@ -125,29 +132,42 @@ def parse_policy(text: str) -> StsPolicy:
             continue
         name, sep, value = line.partition(":")
         if not sep or not _POLICY_NAME.match(name):
-            return StsPolicy(f"Line {number} of the policy is not a 'key: value' field.")
+            return StsPolicy(
+                _("Line {number} of the policy is not a 'key: value' field.").format(number=number)
+            )
         value = value.lstrip(" \t")
         if name == "mx":
             pattern = value.lower().rstrip(".")
             if not _MX_PATTERN.match(pattern):
-                return StsPolicy(f"The mx pattern '{value}' is not a host name or *.domain.")
+                return StsPolicy(
+                    _("The mx pattern '{pattern}' is not a host name or *.domain.").format(
+                        pattern=value
+                    )
+                )
             mx.append(pattern)
         else:
             fields.setdefault(name, value)
     if fields.get("version") != "STSv1":
-        return StsPolicy("The policy's version is not STSv1.")
+        return StsPolicy(_("The policy's version is not STSv1."))
     mode = fields.get("mode")
     if mode not in ("enforce", "testing", "none"):
-        shown = "missing" if mode is None else f"'{mode}'"
-        return StsPolicy(f"The policy's mode is {shown}, not enforce, testing or none.")
+        if mode is None:
+            return StsPolicy(_("The policy's mode is missing, not enforce, testing or none."))
+        return StsPolicy(
+            _("The policy's mode is '{mode}', not enforce, testing or none.").format(mode=mode)
+        )
     age_text = fields.get("max_age", "")
     if not age_text.isascii() or not age_text.isdigit() or len(age_text) > 10:
-        return StsPolicy("The policy's max_age is missing or not a number of seconds.")
+        return StsPolicy(_("The policy's max_age is missing or not a number of seconds."))
     max_age = int(age_text)
     if max_age > MAX_AGE_LIMIT:
-        return StsPolicy(f"The policy's max_age {max_age} is over {MAX_AGE_LIMIT} (a year).")
+        return StsPolicy(
+            _("The policy's max_age {max_age} is over {limit} (a year).").format(
+                max_age=max_age, limit=MAX_AGE_LIMIT
+            )
+        )
     if mode != "none" and not mx:
-        return StsPolicy(f"The policy has mode {mode} but no mx pattern.")
+        return StsPolicy(_("The policy has mode {mode} but no mx pattern.").format(mode=mode))
     return StsPolicy(None, mode, max_age, tuple(mx))
 
 
@@ -187,23 +207,33 @@ async def fetch_policy(host: str, addresses: list[str], port: int, budget: Budge
     for address in addresses:
         left = budget.remaining()
         if left <= 0:
-            failures.append("the time budget ran out")
+            failures.append(_("the time budget ran out"))
             break
         try:
             async with asyncio.timeout(left):
                 return await _get(host, address, port, context)
         except ssl.SSLCertVerificationError as error:
             reason = error.verify_message or str(error)
-            return Fetched(problem=f"its certificate is not valid for {host}: {reason}")
+            return Fetched(
+                problem=_("its certificate is not valid for {host}: {reason}").format(
+                    host=host, reason=reason
+                )
+            )
         except ssl.SSLError as error:
-            return Fetched(problem=f"the TLS handshake failed: {error.reason or error}")
+            return Fetched(
+                problem=_("the TLS handshake failed: {reason}").format(reason=error.reason or error)
+            )
         except TimeoutError:
-            failures.append(f"{address} did not answer within the time budget")
+            failures.append(
+                _("{address} did not answer within the time budget").format(address=address)
+            )
             break
         except OSError as error:
             failures.append(f"{address}: {error.strerror or error}")
     return Fetched(
-        problem="it could not be reached from here (" + "; ".join(failures) + ")",
+        problem=_("it could not be reached from here ({failures})").format(
+            failures="; ".join(failures)
+        ),
         undetermined=True,
     )
 
@@ -230,13 +260,15 @@ async def _get(host: str, address: str, port: int, context: ssl.SSLContext) -> F
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except asyncio.LimitOverrunError:
-            return Fetched(problem=f"its response headers are over {MAX_HEADER_BYTES} bytes")
+            return Fetched(
+                problem=_("its response headers are over {n} bytes").format(n=MAX_HEADER_BYTES)
+            )
         except asyncio.IncompleteReadError:
-            return Fetched(problem="it closed the connection without an HTTP response")
+            return Fetched(problem=_("it closed the connection without an HTTP response"))
         lines = head.decode("latin-1").split("\r\n")
         status_line = lines[0].split(" ", 2)
         if len(status_line) < 2 or not status_line[0].startswith("HTTP/"):
-            return Fetched(problem="its answer is not an HTTP response")
+            return Fetched(problem=_("its answer is not an HTTP response"))
         code = status_line[1]
         headers: dict[str, str] = {}
         for line in lines[1:]:
@@ -245,26 +277,36 @@ async def _get(host: str, address: str, port: int, context: ssl.SSLContext) -> F
                 headers[name.strip().lower()] = value.strip()
         if code.startswith("3"):
             return Fetched(
-                problem=f"it answers {code} (a redirect), which senders must not follow "
-                "(RFC 8461 §3.3)"
+                problem=_(
+                    "it answers {code} (a redirect), which senders must not follow (RFC 8461 §3.3)"
+                ).format(code=code)
             )
         if code != "200":
-            return Fetched(problem=f"it answers HTTP {code}, not 200")
+            return Fetched(problem=_("it answers HTTP {code}, not 200").format(code=code))
         media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media != "text/plain":
+            if not media:
+                return Fetched(
+                    problem=_("it is served as 'no type', not text/plain (RFC 8461 §3.2)")
+                )
             return Fetched(
-                problem=f"it is served as '{media or 'no type'}', not text/plain (RFC 8461 §3.2)"
+                problem=_("it is served as '{type}', not text/plain (RFC 8461 §3.2)").format(
+                    type=media
+                )
             )
         try:
             body = await _body(reader, headers)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-            return Fetched(problem="its response ended early or is malformed")
+            return Fetched(problem=_("its response ended early or is malformed"))
         if body is None:
-            return Fetched(problem=f"the policy is over {MAX_POLICY_BYTES:,} bytes")
+            return Fetched(
+                # the English groups digits with commas ("65,536"); the Russian does not
+                problem=_("the policy is over {n:,} bytes").format(n=MAX_POLICY_BYTES)
+            )
         try:
             return Fetched(body=body.decode("utf-8"))
         except UnicodeDecodeError:
-            return Fetched(problem="the policy is not UTF-8 text")
+            return Fetched(problem=_("the policy is not UTF-8 text"))
     finally:
         # abort, not close: a TLS close waits for the peer's close_notify, which a
         # stalled server never sends, and the answer is already in hand.
@@ -326,7 +368,11 @@ async def discover(
     if not lookup.concluded:
         return Discovery(
             make_result(
-                CHECK_ID, Status.ERROR, f"The TXT lookup for {where} failed: {lookup.reason}"
+                CHECK_ID,
+                Status.ERROR,
+                _("The TXT lookup for {where} failed: {reason}").format(
+                    where=where, reason=lookup.reason
+                ),
             )
         )
     texts = [text for text in dnsquery.txt_strings(lookup.records) if is_sts_record(text)]
@@ -335,8 +381,10 @@ async def discover(
             make_result(
                 CHECK_ID,
                 Status.PASS,
-                f"{name} publishes no MTA-STS policy (optional: senders then use TLS when "
-                "the MX host offers it, without requiring it).",
+                _(
+                    "{domain} publishes no MTA-STS policy (optional: senders then use TLS when "
+                    "the MX host offers it, without requiring it)."
+                ).format(domain=name),
                 published=False,
             )
         )
@@ -345,8 +393,11 @@ async def discover(
             make_result(
                 CHECK_ID,
                 Status.WARN,
-                f"{where} has {len(texts)} MTA-STS records, so senders apply no policy "
-                "(RFC 8461 §3.1).",
+                ngettext(
+                    "{where} has {n} MTA-STS record, so senders apply no policy (RFC 8461 §3.1).",
+                    "{where} has {n} MTA-STS records, so senders apply no policy (RFC 8461 §3.1).",
+                    len(texts),
+                ).format(where=where, n=len(texts)),
                 published=True,
                 records=texts,
             )
@@ -357,8 +408,9 @@ async def discover(
             make_result(
                 CHECK_ID,
                 Status.WARN,
-                f"The MTA-STS record at {where} is invalid, so senders apply no policy: "
-                f"{record.error}",
+                _(
+                    "The MTA-STS record at {where} is invalid, so senders apply no policy: {error}"
+                ).format(where=where, error=record.error),
                 published=True,
                 record=record.text,
             )
@@ -378,8 +430,10 @@ async def discover(
                 make_result(
                     CHECK_ID,
                     Status.WARN,
-                    f"{name} publishes an MTA-STS record, but {host} has no address, so "
-                    "senders cannot fetch the policy and apply none (RFC 8461 §3.3).",
+                    _(
+                        "{domain} publishes an MTA-STS record, but {host} has no address, so "
+                        "senders cannot fetch the policy and apply none (RFC 8461 §3.3)."
+                    ).format(domain=name, host=host),
                     **details,
                 )
             )
@@ -388,19 +442,26 @@ async def discover(
             make_result(
                 CHECK_ID,
                 Status.ERROR,
-                f"The address lookup for {host} (the MTA-STS policy host) failed: {reason}",
+                _(
+                    "The address lookup for {host} (the MTA-STS policy host) failed: {reason}"
+                ).format(host=host, reason=reason),
                 **details,
             )
         )
     fetched = await fetch_policy(host, found, port, budget)
     if fetched.body is None:
         status = Status.ERROR if fetched.undetermined else Status.WARN
-        consequence = "" if fetched.undetermined else " Senders without a cached policy apply none."
+        consequence = (
+            "" if fetched.undetermined else " " + _("Senders without a cached policy apply none.")
+        )
         return Discovery(
             make_result(
                 CHECK_ID,
                 status,
-                f"Could not fetch the MTA-STS policy from {url}: {fetched.problem}." + consequence,
+                _("Could not fetch the MTA-STS policy from {url}: {problem}.").format(
+                    url=url, problem=fetched.problem
+                )
+                + consequence,
                 **details,
             )
         )
@@ -410,7 +471,9 @@ async def discover(
             make_result(
                 CHECK_ID,
                 Status.WARN,
-                f"The MTA-STS policy at {url} is invalid, so senders apply none: {policy.error}",
+                _("The MTA-STS policy at {url} is invalid, so senders apply none: {error}").format(
+                    url=url, error=policy.error
+                ),
                 **details,
             )
         )
@@ -436,20 +499,27 @@ def judge(
     assert policy is not None and policy.mode is not None and policy.max_age is not None
     details = dict(found.details)
     days = policy.max_age / 86_400
-    summary = f"mode {policy.mode}, max_age {policy.max_age} s ({days:.3g} days)"
+    summary = _("mode {mode}, max_age {max_age} s ({days} days)").format(
+        mode=policy.mode, max_age=policy.max_age, days=f"{days:.3g}"
+    )
     if policy.mode == "none":
         return make_result(
             CHECK_ID,
             Status.PASS,
-            f"The MTA-STS policy of {name} has {summary}: it is withdrawn, and senders apply none.",
+            _(
+                "The MTA-STS policy of {domain} has {summary}: it is withdrawn, and senders "
+                "apply none."
+            ).format(domain=name, summary=summary),
             **details,
         )
     if mx_l.outcome is Outcome.UNDETERMINED:
         return make_result(
             CHECK_ID,
             Status.ERROR,
-            f"The MTA-STS policy of {name} has {summary}, but the MX lookup failed, so its "
-            "mx patterns cannot be compared with the MX hosts.",
+            _(
+                "The MTA-STS policy of {domain} has {summary}, but the MX lookup failed, so its "
+                "mx patterns cannot be compared with the MX hosts."
+            ).format(domain=name, summary=summary),
             **details,
         )
     names = [host.exchange for host in hosts]
@@ -460,32 +530,40 @@ def judge(
         return make_result(
             CHECK_ID,
             Status.FAIL,
-            f"The MTA-STS policy of {name} is in enforce mode, but no mx pattern ({patterns}) "
-            f"matches {', '.join(unmatched)}, so senders that honour MTA-STS will not "
-            "deliver there (RFC 8461 §4.1, §5).",
+            _(
+                "The MTA-STS policy of {domain} is in enforce mode, but no mx pattern "
+                "({patterns}) matches {hosts}, so senders that honour MTA-STS will not deliver "
+                "there (RFC 8461 §4.1, §5)."
+            ).format(domain=name, patterns=patterns, hosts=", ".join(unmatched)),
             **details,
         )
     if unmatched:
         return make_result(
             CHECK_ID,
             Status.WARN,
-            f"The MTA-STS policy of {name} has {summary}, and no mx pattern ({patterns}) "
-            f"matches {', '.join(unmatched)}: senders report it now and would not deliver "
-            "there in enforce mode.",
+            _(
+                "The MTA-STS policy of {domain} has {summary}, and no mx pattern ({patterns}) "
+                "matches {hosts}: senders report it now and would not deliver there in enforce "
+                "mode."
+            ).format(domain=name, summary=summary, patterns=patterns, hosts=", ".join(unmatched)),
             **details,
         )
-    covered = "every MX host matches its mx patterns" if names else "there is no MX host"
+    covered = _("every MX host matches its mx patterns") if names else _("there is no MX host")
     if policy.max_age < MAX_AGE_SHORT:
         return make_result(
             CHECK_ID,
             Status.WARN,
-            f"The MTA-STS policy of {name} has {summary}, and {covered}; a max_age under a "
-            "day protects little between fetches (RFC 8461 §3.2 expects weeks).",
+            _(
+                "The MTA-STS policy of {domain} has {summary}, and {covered}; a max_age under a "
+                "day protects little between fetches (RFC 8461 §3.2 expects weeks)."
+            ).format(domain=name, summary=summary, covered=covered),
             **details,
         )
     return make_result(
         CHECK_ID,
         Status.PASS,
-        f"The MTA-STS policy of {name} has {summary}, and {covered}.",
+        _("The MTA-STS policy of {domain} has {summary}, and {covered}.").format(
+            domain=name, summary=summary, covered=covered
+        ),
         **details,
     )

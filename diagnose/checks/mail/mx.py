@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from diagnose.checks.mail.report import TARGET_IDS, MxHost, make_result
 from diagnose.checks.names import doubled_domain, host_name_problem
 from diagnose.checks.results import CheckResult, Status
+from diagnose.i18n import _
 
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
@@ -38,7 +39,9 @@ def listed(items: list[str], separator: str = ", ") -> str:
     """``items`` joined, at most ``MAX_LISTED`` of them, then how many more."""
     shown = separator.join(items[:MAX_LISTED])
     more = len(items) - MAX_LISTED
-    return f"{shown}{separator}and {more} more" if more > 0 else shown
+    if more <= 0:
+        return shown
+    return shown + separator + _("and {n} more").format(n=more)
 
 
 def is_public(address: str) -> bool:
@@ -73,18 +76,21 @@ def judge_mx(
             make_result(
                 "mx-present",
                 Status.PASS,
-                f"{name} has MX records: {shown}" + ("" if shown.endswith(".") else "."),
+                _("{domain} has MX records: {records}").format(domain=name, records=shown)
+                + ("" if shown.endswith(".") else "."),
                 count=len(records),
             )
         )
         if not null:
-            checks.append(make_result("null-mx", Status.PASS, f"{name} has no null MX record."))
+            checks.append(make_result("null-mx", Status.PASS, _no_null_mx(name)))
         elif len(records) == 1 and null[0][0] == 0:
             checks.append(
                 make_result(
                     "null-mx",
                     Status.FAIL,
-                    f"{name} publishes a null MX (MX 0 .): it accepts no mail (RFC 7505).",
+                    _(
+                        "{domain} publishes a null MX (MX 0 .): it accepts no mail (RFC 7505)."
+                    ).format(domain=name),
                 )
             )
         else:
@@ -92,8 +98,10 @@ def judge_mx(
                 make_result(
                     "null-mx",
                     Status.FAIL,
-                    f"{name} has a malformed null MX: 'MX {null[0][0]} .' next to other MX "
-                    "records or with a preference other than 0 (RFC 7505 §3).",
+                    _(
+                        "{domain} has a malformed null MX: 'MX {preference} .' next to other MX "
+                        "records or with a preference other than 0 (RFC 7505 §3)."
+                    ).format(domain=name, preference=null[0][0]),
                 )
             )
     elif mx_l.outcome is Outcome.NODATA:
@@ -107,8 +115,10 @@ def judge_mx(
                 make_result(
                     "mx-present",
                     Status.WARN,
-                    f"{name} has no MX record; mail goes to its own address "
-                    f"({', '.join(public)}) as an implicit MX (RFC 5321 §5.1).",
+                    _(
+                        "{domain} has no MX record; mail goes to its own address "
+                        "({addresses}) as an implicit MX (RFC 5321 §5.1)."
+                    ).format(domain=name, addresses=", ".join(public)),
                 )
             )
         elif implicit:
@@ -116,13 +126,19 @@ def judge_mx(
                 make_result(
                     "mx-present",
                     Status.FAIL,
-                    f"{name} has no MX record, and its own addresses "
-                    f"({', '.join(implicit)}) are not public.",
+                    _(
+                        "{domain} has no MX record, and its own addresses ({addresses}) are not "
+                        "public."
+                    ).format(domain=name, addresses=", ".join(implicit)),
                 )
             )
         elif a_l.concluded and aaaa_l.concluded:
             checks.append(
-                make_result("mx-present", Status.FAIL, f"{name} has no MX record and no address.")
+                make_result(
+                    "mx-present",
+                    Status.FAIL,
+                    _("{domain} has no MX record and no address.").format(domain=name),
+                )
             )
         else:
             reason = a_l.reason or aaaa_l.reason
@@ -130,18 +146,29 @@ def judge_mx(
                 make_result(
                     "mx-present",
                     Status.ERROR,
-                    f"{name} has no MX record, and its address lookup is undetermined: {reason}",
+                    _(
+                        "{domain} has no MX record, and its address lookup is undetermined: "
+                        "{reason}"
+                    ).format(domain=name, reason=reason),
                 )
             )
-        checks.append(make_result("null-mx", Status.PASS, f"{name} has no null MX record."))
+        checks.append(make_result("null-mx", Status.PASS, _no_null_mx(name)))
     else:
         checks.append(
             make_result(
-                "mx-present", Status.ERROR, f"The MX lookup for {name} failed: {mx_l.reason}"
+                "mx-present",
+                Status.ERROR,
+                _("The MX lookup for {domain} failed: {reason}").format(
+                    domain=name, reason=mx_l.reason
+                ),
             )
         )
-        checks.append(make_result("null-mx", Status.SKIP, "Skipped: the MX lookup failed."))
+        checks.append(make_result("null-mx", Status.SKIP, _("Skipped: the MX lookup failed.")))
     return checks, mx_hosts
+
+
+def _no_null_mx(name: str) -> str:
+    return _("{domain} has no null MX record.").format(domain=name)
 
 
 def targets_skipped(mx_l: Lookup) -> list[CheckResult]:
@@ -149,9 +176,9 @@ def targets_skipped(mx_l: Lookup) -> list[CheckResult]:
     from diagnose.checks.dnsquery import Outcome
 
     why = (
-        "Skipped: the domain has no MX record; mx-present judged its own address."
+        _("Skipped: the domain has no MX record; mx-present judged its own address.")
         if mx_l.outcome is Outcome.NODATA
-        else "Skipped: the MX lookup failed."
+        else _("Skipped: the MX lookup failed.")
     )
     return [make_result(cid, Status.SKIP, why) for cid in TARGET_IDS]
 
@@ -170,19 +197,21 @@ async def check_targets(
     from diagnose.checks import dnsquery
 
     if not targets:
-        why = "Skipped: the domain has no MX target (only a null MX) or no MX record."
+        why = _("Skipped: the domain has no MX target (only a null MX) or no MX record.")
         return [make_result(cid, Status.SKIP, why) for cid in TARGET_IDS], []
     results: list[CheckResult] = []
     problems = {ex: host_name_problem(ex) for _, ex in targets}
     bad = [problem for problem in problems.values() if problem]
     hints = [
-        f"The MX target {ex} ends with {name} twice: the zone file probably lacks the "
-        f"final dot after the host name (write 'MX {pref} {ex[: -len(name) - 1]}.')."
+        _(
+            "The MX target {target} ends with {domain} twice: the zone file probably lacks "
+            "the final dot after the host name (write 'MX {preference} {fixed}.')."
+        ).format(target=ex, domain=name, preference=pref, fixed=ex[: -len(name) - 1])
         for pref, ex in targets
         if doubled_domain(ex, name)
     ]
     hints = hints[:3]  # one typo is usually repeated on every line; three say enough
-    hint_text = (" Hint: " + " ".join(hints)) if hints else ""
+    hint_text = (" " + _("Hint: {hints}").format(hints=" ".join(hints))) if hints else ""
     if bad:
         results.append(make_result("mx-target-syntax", Status.FAIL, listed(bad, " ") + hint_text))
     else:
@@ -190,7 +219,7 @@ async def check_targets(
             make_result(
                 "mx-target-syntax",
                 Status.PASS,
-                "Every MX target is a host name." + hint_text,
+                _("Every MX target is a host name.") + hint_text,
                 **({"hints": hints} if hints else {}),
             )
         )
@@ -212,15 +241,17 @@ async def check_targets(
             make_result(
                 "mx-target-cname",
                 Status.WARN,
-                "An MX target is an alias (CNAME), which RFC 2181 §10.3 forbids: "
-                + listed(aliases)
-                + ".",
+                _(
+                    "An MX target is an alias (CNAME), which RFC 2181 §10.3 forbids: {targets}."
+                ).format(targets=listed(aliases)),
             )
         )
     elif valid:
-        results.append(make_result("mx-target-cname", Status.PASS, "No MX target is an alias."))
+        results.append(make_result("mx-target-cname", Status.PASS, _("No MX target is an alias.")))
     else:
-        results.append(make_result("mx-target-cname", Status.SKIP, "Skipped: no valid MX target."))
+        results.append(
+            make_result("mx-target-cname", Status.SKIP, _("Skipped: no valid MX target."))
+        )
 
     resolved: dict[str, list[str]] = {}
     none: list[str] = [ex for _, ex in targets if problems[ex]]
@@ -238,27 +269,32 @@ async def check_targets(
     if unknown or unchecked:
         parts = (
             [
-                f"Address lookup undetermined for {listed([f'{ex}: {why}' for ex, why in unknown], '; ')}"
+                _("Address lookup undetermined for {targets}").format(
+                    targets=listed([f"{ex}: {why}" for ex, why in unknown], "; ")
+                )
             ]
             if unknown
             else []
         )
         if unchecked:
             parts.append(
-                f"Only the {MAX_TARGETS} most preferred of {len(ordered)} MX targets were "
-                f"looked up; {listed(unchecked)} were not checked."
+                _(
+                    "Only the {n} most preferred of {total} MX targets were looked up; "
+                    "{targets} were not checked."
+                ).format(n=MAX_TARGETS, total=len(ordered), targets=listed(unchecked))
             )
         results.append(make_result("mx-target-resolves", Status.ERROR, " ".join(parts)))
     elif not none:
         results.append(
-            make_result("mx-target-resolves", Status.PASS, "Every MX target has an address.")
+            make_result("mx-target-resolves", Status.PASS, _("Every MX target has an address."))
         )
     elif not resolved:
         results.append(
             make_result(
                 "mx-target-resolves",
                 Status.FAIL,
-                f"No MX target has an address: {listed(none)}.{hint_text}",
+                _("No MX target has an address: {targets}.").format(targets=listed(none))
+                + hint_text,
             )
         )
     else:
@@ -266,7 +302,8 @@ async def check_targets(
             make_result(
                 "mx-target-resolves",
                 Status.WARN,
-                f"Some MX targets have no address: {listed(none)}.{hint_text}",
+                _("Some MX targets have no address: {targets}.").format(targets=listed(none))
+                + hint_text,
             )
         )
 
@@ -274,16 +311,20 @@ async def check_targets(
     private = sorted({address for address in addresses if not is_public(address)})
     if not addresses:
         results.append(
-            make_result("mx-target-public", Status.SKIP, "Skipped: no MX address found.")
+            make_result("mx-target-public", Status.SKIP, _("Skipped: no MX address found."))
         )
     elif not private:
-        results.append(make_result("mx-target-public", Status.PASS, "Every MX address is public."))
+        results.append(
+            make_result("mx-target-public", Status.PASS, _("Every MX address is public."))
+        )
     elif len(private) < len(set(addresses)):
         results.append(
             make_result(
                 "mx-target-public",
                 Status.WARN,
-                "Some MX addresses are private, loopback or reserved: " + listed(private) + ".",
+                _("Some MX addresses are private, loopback or reserved: {addresses}.").format(
+                    addresses=listed(private)
+                ),
             )
         )
     else:
@@ -291,8 +332,10 @@ async def check_targets(
             make_result(
                 "mx-target-public",
                 Status.FAIL,
-                "Every MX address is private, loopback or reserved, so the internet cannot "
-                "reach them: " + listed(private) + ".",
+                _(
+                    "Every MX address is private, loopback or reserved, so the internet cannot "
+                    "reach them: {addresses}."
+                ).format(addresses=listed(private)),
             )
         )
     hosts = [MxHost(pref, ex, tuple(resolved.get(ex, ()))) for pref, ex in targets]

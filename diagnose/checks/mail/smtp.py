@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from diagnose.checks.mail.report import MxHost, make_result
 from diagnose.checks.mail.tls import client_context
 from diagnose.checks.results import CheckResult, Status, overall
+from diagnose.i18n import N_, _
 
 if TYPE_CHECKING:
     from diagnose.checks.dnsquery import Budget
@@ -39,7 +40,16 @@ MAX_REPLY_LINES = 64
 #: Shown of a greeting: enough to recognise the software, not a wall of text.
 MAX_BANNER = 200
 
-BLOCKED_HINT = "many networks block outgoing port 25, so try from a server that may send mail"
+#: Translated where it is said (``_(BLOCKED_HINT)``), not here: the language is chosen
+#: after import.
+BLOCKED_HINT = N_("many networks block outgoing port 25, so try from a server that may send mail")
+#: What the probe says when the server falls silent, by the stage it had reached (the
+#: stage is an id; its words are translated when the finding is made).
+STALLED = {
+    "greeting": N_("it stopped answering while greeting (time budget)"),
+    "answering EHLO": N_("it stopped answering while answering EHLO (time budget)"),
+    "starting TLS": N_("it stopped answering while starting TLS (time budget)"),
+}
 
 
 @dataclass(frozen=True)
@@ -81,17 +91,19 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
         try:
             raw = await reader.readuntil(b"\n")
         except asyncio.LimitOverrunError:
-            raise _ReplyError("it sent a reply line too long for SMTP") from None
+            raise _ReplyError(_("it sent a reply line too long for SMTP")) from None
         except asyncio.IncompleteReadError:
-            raise _ReplyError("it closed the connection") from None
+            raise _ReplyError(_("it closed the connection")) from None
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         code = line[:3]
         if len(line) < 3 or not code.isdigit() or line[3:4] not in ("", " ", "-"):
-            raise _ReplyError(f"it answered '{line[:60]}', which is not an SMTP reply")
+            raise _ReplyError(
+                _("it answered '{line}', which is not an SMTP reply").format(line=line[:60])
+            )
         lines.append(line[4:])
         if line[3:4] != "-":
             return int(code), lines
-    raise _ReplyError(f"it sent a reply of more than {MAX_REPLY_LINES} lines")
+    raise _ReplyError(_("it sent a reply of more than {n} lines").format(n=MAX_REPLY_LINES))
 
 
 def certificate_names(cert: dict[str, object]) -> list[str]:
@@ -122,7 +134,7 @@ async def probe(host: str, address: str, port: int, budget: Budget) -> Probe:
     """Probe one address of the MX host ``host``, within ``budget``."""
     left = budget.remaining()
     if left <= 0:
-        return Probe(host, address, Status.ERROR, "the time budget ran out before connecting")
+        return Probe(host, address, Status.ERROR, _("the time budget ran out before connecting"))
     stage = ["connecting"]
     try:
         async with asyncio.timeout(left):
@@ -133,26 +145,31 @@ async def probe(host: str, address: str, port: int, budget: Budget) -> Probe:
                 host,
                 address,
                 Status.ERROR,
-                f"no connection to port {port} within the time budget; {BLOCKED_HINT}",
+                _("no connection to port {port} within the time budget; {hint}").format(
+                    port=port, hint=_(BLOCKED_HINT)
+                ),
             )
-        return Probe(
-            host, address, Status.ERROR, f"it stopped answering while {stage[0]} (time budget)"
-        )
+        return Probe(host, address, Status.ERROR, _(STALLED[stage[0]]))
     except ConnectionRefusedError:
         return Probe(
             host,
             address,
             Status.ERROR,
-            f"the connection to port {port} was refused (the server does not listen, or a "
-            f"firewall on the way refuses; {BLOCKED_HINT})",
+            _(
+                "the connection to port {port} was refused (the server does not listen, or a "
+                "firewall on the way refuses; {hint})"
+            ).format(port=port, hint=_(BLOCKED_HINT)),
         )
     except OSError as error:
         return Probe(
             host,
             address,
             Status.ERROR,
-            f"could not connect to port {port}: {error.strerror or 'the connection failed'} "
-            f"({BLOCKED_HINT})",
+            _("could not connect to port {port}: {reason} ({hint})").format(
+                port=port,
+                reason=error.strerror or _("the connection failed"),
+                hint=_(BLOCKED_HINT),
+            ),
         )
 
 
@@ -186,15 +203,24 @@ async def _speak(
     try:
         code, lines = await _reply(reader)
     except _ReplyError as error:
-        return Probe(host, address, Status.FAIL, f"{error} instead of an SMTP greeting")
+        return Probe(
+            host,
+            address,
+            Status.FAIL,
+            _("{problem} instead of an SMTP greeting").format(problem=error),
+        )
     banner = " ".join(lines)[:MAX_BANNER]
     if code != 220:
         # RFC 5321 §3.1: 554 instead of 220 means "no SMTP service here"; a 4xx is
         # temporary (busy, greylisting), so it says nothing lasting.
         status = Status.ERROR if 400 <= code < 500 else Status.FAIL
-        meaning = "busy for now" if status is Status.ERROR else "it refuses mail"
+        meaning = _("busy for now") if status is Status.ERROR else _("it refuses mail")
         return Probe(
-            host, address, status, f"it greets with {code} instead of 220: {meaning}", banner
+            host,
+            address,
+            status,
+            _("it greets with {code} instead of 220: {meaning}").format(code=code, meaning=meaning),
+            banner,
         )
     stage[0] = "answering EHLO"
     local = writer.get_extra_info("sockname")
@@ -202,14 +228,18 @@ async def _speak(
     try:
         code, lines = await command(f"EHLO {literal}")
     except _ReplyError as error:
-        return Probe(host, address, Status.FAIL, f"after EHLO {error}", banner)
+        return Probe(
+            host, address, Status.FAIL, _("after EHLO {problem}").format(problem=error), banner
+        )
     if code != 250:
         await quit_politely()
         return Probe(
             host,
             address,
             Status.WARN,
-            f"it answers EHLO with {code}, so it offers no ESMTP and no STARTTLS",
+            _("it answers EHLO with {code}, so it offers no ESMTP and no STARTTLS").format(
+                code=code
+            ),
             banner,
             starttls=False,
         )
@@ -220,7 +250,7 @@ async def _speak(
             host,
             address,
             Status.WARN,
-            "it does not offer STARTTLS, so mail to it travels unencrypted",
+            _("it does not offer STARTTLS, so mail to it travels unencrypted"),
             banner,
             starttls=False,
         )
@@ -228,14 +258,21 @@ async def _speak(
     try:
         code, lines = await command("STARTTLS")
     except _ReplyError as error:
-        return Probe(host, address, Status.FAIL, f"after STARTTLS {error}", banner, True)
+        return Probe(
+            host,
+            address,
+            Status.FAIL,
+            _("after STARTTLS {problem}").format(problem=error),
+            banner,
+            True,
+        )
     if code != 220:
         await quit_politely()
         return Probe(
             host,
             address,
             Status.WARN,
-            f"it offers STARTTLS but answers it with {code}",
+            _("it offers STARTTLS but answers it with {code}").format(code=code),
             banner,
             starttls=True,
         )
@@ -251,7 +288,7 @@ async def _speak(
             host,
             address,
             Status.WARN,
-            f"its certificate is not trusted: {reason}",
+            _("its certificate is not trusted: {reason}").format(reason=reason),
             banner,
             starttls=True,
             certificate=f"untrusted: {reason}",
@@ -261,7 +298,7 @@ async def _speak(
             host,
             address,
             Status.WARN,
-            f"the TLS handshake failed: {error.reason or error}",
+            _("the TLS handshake failed: {reason}").format(reason=error.reason or error),
             banner,
             starttls=True,
             certificate="no handshake",
@@ -272,12 +309,17 @@ async def _speak(
     version = ssl_object.version() if ssl_object is not None else None
     await quit_politely()
     if not any(name_matches(name, host) for name in names):
-        shown = ", ".join(names[:5]) or "no name"
+        shown = ", ".join(names[:5]) or "no name"  # the JSON's value, not a sentence
+        finding = (
+            _("its certificate is trusted but names {names}, not {host}")
+            if names
+            else _("its certificate is trusted but names no name, not {host}")
+        )
         return Probe(
             host,
             address,
             Status.WARN,
-            f"its certificate is trusted but names {shown}, not {host}",
+            finding.format(names=shown, host=host),
             banner,
             starttls=True,
             certificate=f"wrong name: {shown}",
@@ -286,23 +328,30 @@ async def _speak(
         host,
         address,
         Status.PASS,
-        f"STARTTLS ({version or 'TLS'}) with a trusted certificate for {host}",
+        _("STARTTLS ({version}) with a trusted certificate for {host}").format(
+            version=version or "TLS", host=host
+        ),
         banner,
         starttls=True,
         certificate="valid",
     )
 
 
-def skipped(requested: bool, why: str = "there is no MX address to connect to") -> CheckResult:
-    """The check when it is not asked for, or has nothing to connect to."""
+def skipped(requested: bool, why: str | None = None) -> CheckResult:
+    """The check when it is not asked for, or has nothing to connect to (``why``, a
+    fragment in the current language; by default, no MX address)."""
     if not requested:
         return make_result(
             CHECK_ID,
             Status.SKIP,
-            "Skipped: the SMTP probe is opt-in; add --smtp to connect to each MX address "
-            "on port 25.",
+            _(
+                "Skipped: the SMTP probe is opt-in; add --smtp to connect to each MX address "
+                "on port 25."
+            ),
         )
-    return make_result(CHECK_ID, Status.SKIP, f"Skipped: {why}.")
+    if why is None:
+        why = _("there is no MX address to connect to")
+    return make_result(CHECK_ID, Status.SKIP, _("Skipped: {why}.").format(why=why))
 
 
 async def check_smtp(
@@ -325,8 +374,12 @@ async def check_smtp(
                 p.host,
                 p.address,
                 Status.FAIL,
-                p.finding + " (the MTA-STS policy enforces TLS, so senders that honour it "
-                "will not deliver here)",
+                p.finding
+                + " "
+                + _(
+                    "(the MTA-STS policy enforces TLS, so senders that honour it will not "
+                    "deliver here)"
+                ),
                 p.banner,
                 p.starttls,
                 p.certificate,
@@ -338,7 +391,9 @@ async def check_smtp(
     status = overall(p.status for p in probes)
     findings = {p.finding for p in probes}
     if len(findings) == 1 and len(probes) > 1:
-        message = f"Every MX address ({len(probes)}): {probes[0].finding}."
+        message = _("Every MX address ({n}): {finding}.").format(
+            n=len(probes), finding=probes[0].finding
+        )
     else:
         message = "; ".join(f"{p.host} [{p.address}]: {p.finding}" for p in probes) + "."
     return make_result(CHECK_ID, status, message, probes=[p.to_dict() for p in probes])

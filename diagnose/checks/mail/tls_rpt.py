@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import make_result
 from diagnose.checks.results import CheckResult, Status
+from diagnose.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from diagnose.checks.dnsquery import Lookup
@@ -47,20 +48,20 @@ def _uri_problem(uri: str) -> str | None:
     """RFC 8460 §3: a report URI is ``mailto:`` (RFC 6068) or ``https:`` (RFC 7230)."""
     scheme, sep, rest = uri.partition(":")
     if not sep or scheme.lower() not in ("mailto", "https"):
-        return f"the report address '{uri}' is not a mailto: or https: URI"
+        return _("the report address '{uri}' is not a mailto: or https: URI").format(uri=uri)
     if scheme.lower() == "mailto" and ("@" not in rest or rest.startswith("@")):
-        return f"the report address '{uri}' has no mailbox"
+        return _("the report address '{uri}' has no mailbox").format(uri=uri)
     if scheme.lower() == "https" and (not rest.startswith("//") or len(rest) <= 2):
-        return f"the report address '{uri}' has no host"
+        return _("the report address '{uri}' has no host").format(uri=uri)
     if any(char.isspace() for char in uri):
-        return f"the report address '{uri}' contains a space"
+        return _("the report address '{uri}' contains a space").format(uri=uri)
     return None
 
 
 def parse_tlsrpt(text: str) -> TlsRptRecord:
     """Parse one TLS-RPT record; ``error`` is a sentence when it is invalid."""
     if not is_tlsrpt(text):
-        return TlsRptRecord(text, "The record does not begin with 'v=TLSRPTv1;'.")
+        return TlsRptRecord(text, _("The record does not begin with 'v=TLSRPTv1;'."))
     fields = [part.strip(" \t") for part in text.split(";")[1:]]
     if fields and fields[-1] == "":
         fields.pop()  # one trailing delimiter is allowed
@@ -69,9 +70,13 @@ def parse_tlsrpt(text: str) -> TlsRptRecord:
     for field in fields:
         name, sep, value = field.partition("=")
         if not sep or not name:
-            return TlsRptRecord(text, f"The part '{field}' is not a name=value field.")
+            return TlsRptRecord(
+                text, _("The part '{part}' is not a name=value field.").format(part=field)
+            )
         if name in seen:
-            return TlsRptRecord(text, f"The field '{name}=' appears more than once.")
+            return TlsRptRecord(
+                text, _("The field '{name}=' appears more than once.").format(name=name)
+            )
         seen.add(name)
         if name == "rua":
             uris = [uri.strip(" \t") for uri in value.split(",")]
@@ -81,9 +86,9 @@ def parse_tlsrpt(text: str) -> TlsRptRecord:
                     return TlsRptRecord(text, problem[0].upper() + problem[1:] + ".")
             rua.extend(uris)
         elif not _EXT_NAME.match(name) or not _EXT_VALUE.match(value):
-            return TlsRptRecord(text, f"The field '{field}' is malformed.")
+            return TlsRptRecord(text, _("The field '{field}' is malformed.").format(field=field))
     if not rua:
-        return TlsRptRecord(text, "The record has no rua= (where to send reports).")
+        return TlsRptRecord(text, _("The record has no rua= (where to send reports)."))
     return TlsRptRecord(text, None, tuple(rua))
 
 
@@ -94,22 +99,32 @@ def check_tls_rpt(name: str, lookup: Lookup) -> CheckResult:
     where = f"_smtp._tls.{name}"
     if not lookup.concluded:
         return make_result(
-            CHECK_ID, Status.ERROR, f"The TXT lookup for {where} failed: {lookup.reason}"
+            CHECK_ID,
+            Status.ERROR,
+            _("The TXT lookup for {where} failed: {reason}").format(
+                where=where, reason=lookup.reason
+            ),
         )
     texts = [text for text in dnsquery.txt_strings(lookup.records) if is_tlsrpt(text)]
     if not texts:
         return make_result(
             CHECK_ID,
             Status.PASS,
-            f"{name} publishes no TLS-RPT record at {where} (optional: it only asks "
-            "senders for reports on TLS trouble).",
+            _(
+                "{domain} publishes no TLS-RPT record at {where} (optional: it only asks "
+                "senders for reports on TLS trouble)."
+            ).format(domain=name, where=where),
             published=False,
         )
     if len(texts) > 1:
         return make_result(
             CHECK_ID,
             Status.WARN,
-            f"{where} has {len(texts)} TLS-RPT records, so senders send no reports (RFC 8460 §3).",
+            ngettext(
+                "{where} has {n} TLS-RPT record, so senders send no reports (RFC 8460 §3).",
+                "{where} has {n} TLS-RPT records, so senders send no reports (RFC 8460 §3).",
+                len(texts),
+            ).format(where=where, n=len(texts)),
             published=True,
             records=texts,
         )
@@ -118,14 +133,18 @@ def check_tls_rpt(name: str, lookup: Lookup) -> CheckResult:
         return make_result(
             CHECK_ID,
             Status.WARN,
-            f"The TLS-RPT record at {where} is invalid, so senders send no reports: {record.error}",
+            _(
+                "The TLS-RPT record at {where} is invalid, so senders send no reports: {error}"
+            ).format(where=where, error=record.error),
             published=True,
             record=record.text,
         )
     return make_result(
         CHECK_ID,
         Status.PASS,
-        f"{name} asks for TLS reports at {', '.join(record.rua)}.",
+        _("{domain} asks for TLS reports at {addresses}.").format(
+            domain=name, addresses=", ".join(record.rua)
+        ),
         published=True,
         record=record.text,
         rua=list(record.rua),
