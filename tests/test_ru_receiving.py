@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 
 # The loopback servers of the MTA-STS/SMTP tests, shared rather than copied.
 from test_mail_transport import (  # noqa: F401  (pytest fixtures)
@@ -28,8 +30,12 @@ from test_mail_transport import (  # noqa: F401  (pytest fixtures)
 
 from diagnose import i18n
 from diagnose.checks.mail import check_domain_async
+from diagnose.checks.mail.mta_sts import parse_policy, parse_sts_record
+from diagnose.checks.mail.tls_rpt import parse_tlsrpt
 from diagnose.checks.names import DomainSyntaxError, normalize_domain
+from diagnose.checks.nameservers import parse_nameserver
 from diagnose.checks.settings import DnsSettings
+from diagnose.exceptions import UsageError
 
 
 def by_id(report: dict) -> dict[str, dict]:
@@ -441,3 +447,46 @@ def test_russian_keeps_every_placeholder_of_these_checks():
             assert "'" not in form.replace("’", ""), (message.id, form)  # «ёлочки»
         seen += 1
     assert seen > 100
+
+
+# -- the parsers of DNS text and user input, in Russian ------------------------------------
+
+# Record-like text: the grammar's own characters (braces included, which a careless
+# str.format of the DNS text would choke on) and any other.
+RECORDISH = st.one_of(
+    st.text(max_size=80),
+    st.builds(
+        "{}{}".format,
+        st.sampled_from(["v=STSv1; ", "v=TLSRPTv1; ", "v=STSv1; id=", "version: STSv1\n"]),
+        st.text(alphabet="abcdefgz0129=;:,.*-_ {}'\n\t\r@/", max_size=60),
+    ),
+)
+
+
+def _russian_sentence(text: str) -> bool:
+    return bool(re.search("[а-яё]", text, re.IGNORECASE)) and text.rstrip().endswith(".")
+
+
+@given(RECORDISH)
+def test_record_errors_are_russian_sentences(text):
+    with i18n.speaking("ru"):
+        errors = [
+            parse_sts_record(text).error,
+            parse_tlsrpt(text).error,
+            parse_policy(text).error,
+        ]
+    for error in errors:
+        assert error is None or _russian_sentence(error), error
+
+
+@given(st.text(max_size=70))
+def test_name_and_nameserver_errors_are_russian_sentences(text):
+    with i18n.speaking("ru"):
+        try:
+            normalize_domain(text)
+        except DomainSyntaxError as error:
+            assert _russian_sentence(str(error)), str(error)
+        try:
+            parse_nameserver(text)
+        except UsageError as error:
+            assert _russian_sentence(str(error)), str(error)
