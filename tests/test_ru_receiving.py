@@ -86,7 +86,10 @@ def transport(cli, transport_dns, policy_servers, smtp_port):  # noqa: F811
             str(smtp_port),
             *args,
         )
-        assert "Traceback" not in result.stdout + result.stderr
+        # stdout only: the loopback policy server's own thread may print a traceback of
+        # its own (a client that hung up on the oversized stsbig policy) on stderr
+        # while this runs; diagnose's exceptions are raised by the cli fixture.
+        assert "Traceback" not in result.stdout
         [report] = [json.loads(line) for line in result.stdout.splitlines()]
         return report
 
