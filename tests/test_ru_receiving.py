@@ -341,6 +341,11 @@ def test_smtp_probe_blocked_and_enforced_in_russian(transport):
         "(политика MTA-STS требует TLS, поэтому отправители, соблюдающие её, не будут "
         "доставлять сюда почту)."
     )
+    no_mx = by_id(transport("stsmxerr.lab", "--smtp"))["smtp"]
+    assert (no_mx["status"], no_mx["message"]) == (
+        "skip",
+        "Пропущено: не удалось получить MX-записи.",
+    )
     skipped = by_id(transport("smtpok.lab"))["smtp"]
     assert skipped["status"] == "skip"
     assert skipped["message"].startswith("Пропущено: проверка SMTP выполняется только по запросу")
@@ -395,6 +400,15 @@ def test_a_long_label_in_russian_takes_the_right_plural(length, form):
         f"В имени «{'a' * length}.ru» есть метка длиной {form}, а метка может быть не "
         "длиннее 63 (RFC 1035)."
     )
+
+
+def test_a_long_list_ends_with_how_many_more_in_russian():
+    from diagnose.checks.mail.mx import listed
+
+    hosts = [f"mx{i}.example.ru" for i in range(12)]
+    with i18n.speaking("ru"):
+        assert listed(hosts).endswith(", mx9.example.ru, и ещё 2")
+    assert listed(hosts).endswith(", mx9.example.ru, and 2 more")
 
 
 def test_domain_syntax_in_russian(mail):
