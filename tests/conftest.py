@@ -122,6 +122,16 @@ def silent_server() -> Iterator[DnsServer]:
         yield server
 
 
+@pytest.fixture(autouse=True)
+def _english_afterwards() -> Iterator[None]:
+    """Every test starts in English: the in-process CLI (``diagnose --lang ru``) activates
+    its language for the whole process, as the real one does."""
+    from diagnose import i18n
+
+    yield
+    i18n.activate("en")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep the parsed-TOML cache of the tests out of the user's ~/.cache."""

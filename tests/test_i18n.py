@@ -20,12 +20,6 @@ sys.path.insert(0, str(ROOT / "tools"))
 import catalog  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def english_afterwards():
-    yield
-    i18n.activate("en")
-
-
 def test_the_catalogs_are_in_step_with_the_code():
     # A new or changed message in the code, a help text, an untranslated entry or a
     # .mo not compiled from its .po: each is one line here.

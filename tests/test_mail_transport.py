@@ -227,6 +227,8 @@ def test_mta_sts_pass_reports_mode_max_age_and_patterns(sts_reports, policy_serv
     assert sts["id"] == "mta-sts" and sts["record"].startswith("v=STSv1")
     assert (sts["mode"], sts["max_age"], sts["mx"]) == ("enforce", 1209600, ["*.stsok.lab"])
     assert sts["unmatched"] == []
+    assert "mode enforce, max_age 1209600 s (14 days)" in sts["message"]
+    assert "max_age 300 s (5 minutes)" in by_id(sts_reports["stsshort.lab"])["mta-sts"]["message"]
     assert sts["policy_url"] == (
         f"https://mta-sts.stsok.lab:{policy_servers[0]}/.well-known/mta-sts.txt"
     )

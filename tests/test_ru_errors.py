@@ -142,7 +142,7 @@ def test_resuming_a_file_that_is_no_session(tmp_path):
     done = diagnose("--lang", "ru", "run", "--resume", str(newer))
     assert done.returncode == 2
     assert error_line(done) == (
-        f"diagnose: ошибка: Файл {newer} не является сохранённой консультацией: его версия ('99') "
+        f"diagnose: ошибка: Файл {newer} не является сохранённой сессией: его версия ('99') "
         "не поддерживается этой версией diagnose (поддерживаются 1 и 2); возможно, его "
         "записала более новая версия diagnose."
     )

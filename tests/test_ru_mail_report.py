@@ -20,12 +20,6 @@ from diagnose.checks.mail import MailDomainCheck
 from diagnose.checks.settings import DnsSettings
 
 
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    yield
-    i18n.activate("en")  # the in-process CLI activates the language for the process
-
-
 def mail(cli, server, *args: str, lang: str = "ru", command: str = "mail"):
     base = ["--lang", lang, command, "--nameserver", server.address, "--timeout", "1"]
     result = cli(*base, *args)

@@ -231,7 +231,7 @@ def test_two_checks_at_once_each_speak_their_own_language(dns_server):
         (
             "stsok.lab",
             "pass",
-            "Политика MTA-STS домена stsok.lab: режим enforce, max_age 1209600 с (14 сут.); "
+            "Политика MTA-STS домена stsok.lab: режим enforce, max_age 1209600 с (14 дней); "
             "все MX-серверы подходят под её шаблоны mx.",
         ),
         ("stsmulti.lab", "warn", "Для _mta-sts.stsmulti.lab опубликованы 2 записи MTA-STS"),

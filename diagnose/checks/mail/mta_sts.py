@@ -487,6 +487,23 @@ def _addresses(lookup: Lookup) -> list[str]:
     return addresses(lookup.records)
 
 
+def _lifetime(seconds: int) -> str | None:
+    """max_age in the largest unit that divides it (RFC 8461 §3.2 recommends weeks, so
+    most policies read "7 days"); None when only seconds say it exactly."""
+    if not seconds:
+        return None
+    if seconds % 86_400 == 0:
+        n = seconds // 86_400
+        return ngettext("{n} day", "{n} days", n).format(n=n)
+    if seconds % 3_600 == 0:
+        n = seconds // 3_600
+        return ngettext("{n} hour", "{n} hours", n).format(n=n)
+    if seconds % 60 == 0:
+        n = seconds // 60
+        return ngettext("{n} minute", "{n} minutes", n).format(n=n)
+    return None
+
+
 def judge(
     name: str, found: Discovery, mx_l: Lookup, hosts: tuple[MxHost, ...] | list[MxHost]
 ) -> CheckResult:
@@ -498,10 +515,15 @@ def judge(
     policy = found.policy
     assert policy is not None and policy.mode is not None and policy.max_age is not None
     details = dict(found.details)
-    days = policy.max_age / 86_400
-    summary = _("mode {mode}, max_age {max_age} s ({days} days)").format(
-        mode=policy.mode, max_age=policy.max_age, days=f"{days:.3g}"
-    )
+    lifetime = _lifetime(policy.max_age)
+    if lifetime:
+        summary = _("mode {mode}, max_age {max_age} s ({lifetime})").format(
+            mode=policy.mode, max_age=policy.max_age, lifetime=lifetime
+        )
+    else:
+        summary = _("mode {mode}, max_age {max_age} s").format(
+            mode=policy.mode, max_age=policy.max_age
+        )
     if policy.mode == "none":
         return make_result(
             CHECK_ID,
