@@ -290,6 +290,16 @@ def test_language_from_query_then_cookie_then_accept_language(server):
     assert '<html lang="en">' in server.get("/", {"accept-language": "de"}).text
 
 
+def test_a_russian_page_shows_the_mail_checks_findings_in_russian(server):
+    link = "/?goal=contact-support&support-need=letters-missing&support-email=someone@nomx.lab"
+    russian = server.get(link + "&lang=ru").text
+    assert "Домена nomx.lab нет в DNS (NXDOMAIN)." in russian
+    assert "nomx.lab не может принимать почту: такого домена не существует." in russian
+    assert "Пропущено: домен не существует." in russian and "Skipped" not in russian
+    english = server.get(link + "&lang=en").text
+    assert "nomx.lab cannot receive mail: the domain does not exist" in english
+
+
 def test_concurrent_requests_each_get_their_own_language(server):
     """The language is bound to each request, not to the process: many consultations
     at once in both languages, each with a live check whose finding is translated in a
