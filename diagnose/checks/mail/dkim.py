@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from diagnose.checks.mail.report import make_result
 from diagnose.checks.results import CheckResult, Status, overall
 from diagnose.exceptions import UsageError
+from diagnose.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
@@ -53,17 +54,21 @@ def parse_selector(text: str) -> str:
     sentence) when it cannot be a selector."""
     selector = text.strip().lower().rstrip(".")
     if not selector:
-        raise UsageError("The DKIM selector is empty; give the s= value of a DKIM-Signature.")
+        raise UsageError(_("The DKIM selector is empty; give the s= value of a DKIM-Signature."))
     if "._domainkey" in selector or selector == "_domainkey":
         raise UsageError(
-            f"Give only the DKIM selector, not '{text.strip()}': for "
-            "s1._domainkey.example.com the selector is s1."
+            _(
+                "Give only the DKIM selector, not '{text}': for s1._domainkey.example.com the "
+                "selector is s1."
+            ).format(text=text.strip())
         )
     labels = selector.split(".")
     if len(selector) > 200 or not all(_SELECTOR_LABEL.match(label) for label in labels):
         raise UsageError(
-            f"The DKIM selector '{text.strip()}' is not valid: it is one or more labels "
-            "of letters, digits, hyphens and underscores, separated by dots."
+            _(
+                "The DKIM selector '{text}' is not valid: it is one or more labels of letters, "
+                "digits, hyphens and underscores, separated by dots."
+            ).format(text=text.strip())
         )
     return selector
 
@@ -94,10 +99,10 @@ def parse_tags(text: str) -> dict[str, str] | str:
         name, sep, value = part.partition("=")
         name = name.strip()
         if not sep or not _TAG_NAME.match(name):
-            return f"The part '{part.strip()}' is not a tag=value pair."
+            return _("The part '{part}' is not a tag=value pair.").format(part=part.strip())
         if name in tags:
             # §3.2: "if a tag name does occur more than once, the entire tag-list is invalid"
-            return f"The tag '{name}=' appears more than once."
+            return _("The tag '{name}=' appears more than once.").format(name=name)
         tags[name] = value.strip()
     return tags
 
@@ -106,31 +111,31 @@ def _der(data: bytes, offset: int) -> tuple[int, bytes, int]:
     """One DER element at ``offset``: (tag, content, offset after it). ValueError if
     it does not fit (X.690 §8.1: definite lengths only, as DER requires)."""
     if offset + 2 > len(data):
-        raise ValueError("The key data ends early.")
+        raise ValueError(_("The key data ends early."))
     tag, length = data[offset], data[offset + 1]
     offset += 2
     if length & 0x80:
         count = length & 0x7F
         if count == 0 or count > 4 or offset + count > len(data):
-            raise ValueError("The key data has an invalid length.")
+            raise ValueError(_("The key data has an invalid length."))
         length = int.from_bytes(data[offset : offset + count], "big")
         offset += count
     if offset + length > len(data):
-        raise ValueError("The key data ends early.")
+        raise ValueError(_("The key data ends early."))
     return tag, data[offset : offset + length], offset + length
 
 
 def _modulus_bits(rsa_public_key: bytes) -> int:
     """Bits of the modulus of a DER RSAPublicKey (RFC 8017 A.1.1: SEQUENCE {n, e})."""
-    tag, body, _ = _der(rsa_public_key, 0)
+    tag, body, _end = _der(rsa_public_key, 0)
     if tag != 0x30:
-        raise ValueError("The key is not an RSA public key.")
+        raise ValueError(_("The key is not an RSA public key."))
     tag, modulus, after = _der(body, 0)
     if tag != 0x02 or not modulus:
-        raise ValueError("The RSA key has no modulus.")
-    tag, exponent, _ = _der(body, after)
+        raise ValueError(_("The RSA key has no modulus."))
+    tag, exponent, _end = _der(body, after)
     if tag != 0x02 or not exponent:
-        raise ValueError("The RSA key has no exponent.")
+        raise ValueError(_("The RSA key has no exponent."))
     return int.from_bytes(modulus, "big").bit_length()
 
 
@@ -140,18 +145,18 @@ def rsa_key_bits(der: bytes) -> int:
     RSAPublicKey. ``ValueError`` (a sentence) when it is neither."""
     tag, body, end = _der(der, 0)
     if tag != 0x30 or end != len(der):
-        raise ValueError("The key is not a DER-encoded public key.")
+        raise ValueError(_("The key is not a DER-encoded public key."))
     first_tag, first, after = _der(body, 0)
     if first_tag == 0x02:  # SEQUENCE { INTEGER n, INTEGER e }: a bare RSAPublicKey
         return _modulus_bits(der)
     if first_tag != 0x30:
-        raise ValueError("The key is not a DER-encoded public key.")
-    oid_tag, oid, _ = _der(first, 0)  # AlgorithmIdentifier { algorithm, parameters }
+        raise ValueError(_("The key is not a DER-encoded public key."))
+    oid_tag, oid, _end = _der(first, 0)  # AlgorithmIdentifier { algorithm, parameters }
     if oid_tag != 0x06 or oid != _RSA_OID:
-        raise ValueError("The key is not an RSA key (k=rsa).")
-    bits_tag, bit_string, _ = _der(body, after)
+        raise ValueError(_("The key is not an RSA key (k=rsa)."))
+    bits_tag, bit_string, _end = _der(body, after)
     if bits_tag != 0x03 or not bit_string or bit_string[0] != 0:
-        raise ValueError("The key's BIT STRING is malformed.")
+        raise ValueError(_("The key's BIT STRING is malformed."))
     return _modulus_bits(bit_string[1:])
 
 
@@ -162,9 +167,9 @@ def parse_dkim_key(text: str) -> DkimKey:
         return DkimKey(text, tags)
     if "v" in tags and (tags["v"] != "DKIM1" or next(iter(tags)) != "v"):
         # §3.6.1: v= is optional, but when present it is first and exactly "DKIM1"
-        return DkimKey(text, "The record's v= is not the first tag or not 'DKIM1'.")
+        return DkimKey(text, _("The record's v= is not the first tag or not 'DKIM1'."))
     if "p" not in tags:
-        return DkimKey(text, "The record has no p= (public key) tag.")
+        return DkimKey(text, _("The record has no p= (public key) tag."))
     key_type = tags.get("k", "rsa").lower()
     hashes = tuple(h.strip().lower() for h in tags["h"].split(":")) if "h" in tags else ()
     testing = "y" in (flag.strip().lower() for flag in tags.get("t", "").split(":"))
@@ -174,18 +179,25 @@ def parse_dkim_key(text: str) -> DkimKey:
     try:
         data = base64.b64decode(data_text, validate=True)
     except (binascii.Error, ValueError):
-        return DkimKey(text, "The key (p=) is not valid base64.", key_type)
+        return DkimKey(text, _("The key (p=) is not valid base64."), key_type)
     if key_type == "ed25519":
         if len(data) != ED25519_KEY_OCTETS:
             return DkimKey(
                 text,
-                f"The Ed25519 key is {len(data)} octets long, not {ED25519_KEY_OCTETS} "
-                "(RFC 8463 §4.2).",
+                ngettext(
+                    "The Ed25519 key is {n} octet long, not {expected} (RFC 8463 §4.2).",
+                    "The Ed25519 key is {n} octets long, not {expected} (RFC 8463 §4.2).",
+                    len(data),
+                ).format(n=len(data), expected=ED25519_KEY_OCTETS),
                 key_type,
             )
         return DkimKey(text, None, key_type, bits=256, testing=testing, hashes=hashes)
     if key_type != "rsa":
-        return DkimKey(text, f"The key type k={tags['k']} is not rsa or ed25519.", key_type)
+        return DkimKey(
+            text,
+            _("The key type k={value} is not rsa or ed25519.").format(value=tags["k"]),
+            key_type,
+        )
     try:
         bits = rsa_key_bits(data)
     except ValueError as error:
@@ -199,56 +211,88 @@ def judge_key(selector: str, where: str, lookup: Lookup) -> tuple[Status, str, d
 
     detail: dict[str, object] = {"selector": selector, "name": where}
     if not lookup.concluded:
-        return Status.ERROR, f"the TXT lookup for {where} failed: {lookup.reason}", detail
+        return (
+            Status.ERROR,
+            # a clause: the sentences of several selectors are joined with "; "
+            _("the TXT lookup for {where} failed: {reason}").format(
+                where=where, reason=lookup.reason
+            ),
+            detail,
+        )
     texts = dnsquery.txt_strings(lookup.records)
     if not texts:
         return (
             Status.FAIL,
-            f"there is no DKIM key at {where}, so letters signed with selector {selector} "
-            "fail DKIM",
+            _(
+                "there is no DKIM key at {where}, so letters signed with selector {selector} "
+                "fail DKIM"
+            ).format(where=where, selector=selector),
             detail,
         )
     if len(texts) > 1:
         detail["records"] = texts
         return (
             Status.FAIL,
-            f"there are {len(texts)} TXT records at {where}, so the key is undefined "
-            "(RFC 6376 §3.6.2.2 allows one)",
+            ngettext(
+                "there is {n} TXT record at {where}, so the key is undefined "
+                "(RFC 6376 §3.6.2.2 allows one)",
+                "there are {n} TXT records at {where}, so the key is undefined "
+                "(RFC 6376 §3.6.2.2 allows one)",
+                len(texts),
+            ).format(n=len(texts), where=where),
             detail,
         )
     key = parse_dkim_key(texts[0])
     detail["record"] = key.text
     if key.error:
-        return Status.FAIL, f"the key record at {where} is invalid: {_lower(key.error)}", detail
+        return (
+            Status.FAIL,
+            _("the key record at {where} is invalid: {error}").format(
+                where=where, error=_lower(key.error)
+            ),
+            detail,
+        )
     detail["key_type"] = key.key_type
     if key.revoked:
         detail["revoked"] = True
         return (
             Status.WARN,
-            f"the key at {where} is revoked (empty p=), so letters signed with it fail DKIM",
+            _(
+                "the key at {where} is revoked (empty p=), so letters signed with it fail DKIM"
+            ).format(where=where),
             detail,
         )
     detail["bits"] = key.bits
     notes: list[str] = []
     status = Status.PASS
     if key.key_type == "ed25519":
-        found = f"selector {selector} has an Ed25519 key"
+        found = _("selector {selector} has an Ed25519 key").format(selector=selector)
     else:
         assert key.bits is not None
-        found = f"selector {selector} has a {key.bits}-bit RSA key"
+        found = ngettext(
+            "selector {selector} has a {bits}-bit RSA key",
+            "selector {selector} has a {bits}-bit RSA key",
+            key.bits,
+        ).format(selector=selector, bits=key.bits)
+        # "{bits:,}" writes 1,024 in English; the Russian text writes {bits} (1024), as
+        # Russian uses no comma between thousands.
         if key.bits < RSA_MIN_BITS:
             status = Status.FAIL
-            notes.append(f"verifiers ignore RSA keys under {RSA_MIN_BITS:,} bits (RFC 8301 §3.2)")
+            notes.append(
+                _("verifiers ignore RSA keys under {bits:,} bits (RFC 8301 §3.2)").format(
+                    bits=RSA_MIN_BITS
+                )
+            )
         elif key.bits < RSA_GOOD_BITS:
             status = Status.WARN
-            notes.append(f"use at least {RSA_GOOD_BITS:,} bits (RFC 8301 §3.2)")
+            notes.append(_("use at least {bits:,} bits (RFC 8301 §3.2)").format(bits=RSA_GOOD_BITS))
     if key.hashes and "sha256" not in key.hashes:
         status = overall((status, Status.WARN))
-        notes.append("h= allows no sha256, and sha1 must not be used (RFC 8301 §3.1)")
+        notes.append(_("h= allows no sha256, and sha1 must not be used (RFC 8301 §3.1)"))
     if key.testing:
         detail["testing"] = True
         status = overall((status, Status.WARN))
-        notes.append("t=y marks it as testing: verifiers may treat its signatures as unsigned")
+        notes.append(_("t=y marks it as testing: verifiers may treat its signatures as unsigned"))
     return status, found + (f": {'; '.join(notes)}" if notes else ""), detail
 
 
@@ -266,9 +310,9 @@ async def check_dkim(
         judge_key(selector, where, lookup)
         for selector, where, lookup in zip(selectors, names, lookups, strict=True)
     ]
-    status = overall(status for status, _, _ in judged)
-    keys = [{**detail, "status": str(key_status)} for key_status, _, detail in judged]
-    sentences = "; ".join(sentence for _, sentence, _ in judged)
+    status = overall(status for status, _sentence, _detail in judged)
+    keys = [{**detail, "status": str(key_status)} for key_status, _sentence, detail in judged]
+    sentences = "; ".join(sentence for _status, sentence, _detail in judged)
     return make_result(CHECK_ID, status, sentences[0].upper() + sentences[1:] + ".", keys=keys)
 
 
@@ -277,9 +321,10 @@ def skipped() -> CheckResult:
     return make_result(
         CHECK_ID,
         Status.SKIP,
-        "Skipped: DKIM keys are found by selector, and none was given; add "
-        "--dkim-selector S with the s= value of a DKIM-Signature header in a letter "
-        "sent from the domain.",
+        _(
+            "Skipped: DKIM keys are found by selector, and none was given; add --dkim-selector "
+            "S with the s= value of a DKIM-Signature header in a letter sent from the domain."
+        ),
     )
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import make_result
 from diagnose.checks.results import CheckResult, Status
+from diagnose.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
@@ -86,34 +87,39 @@ def parse_dmarc(text: str) -> DmarcRecord:
         if not part:
             continue
         if "=" not in part:
-            return DmarcRecord(text, f"The part '{part}' is not a tag=value pair.", None, tags)
+            return DmarcRecord(
+                text, _("The part '{part}' is not a tag=value pair.").format(part=part), None, tags
+            )
         key, value = (piece.strip() for piece in part.split("=", 1))
         key = key.lower()
         if key in tags:
-            return DmarcRecord(text, f"The tag '{key}' appears more than once.", None, tags)
+            return DmarcRecord(
+                text, _("The tag '{key}' appears more than once.").format(key=key), None, tags
+            )
         tags[key] = value
     # RFC 9989 §4.7: p is RECOMMENDED, no longer required; a record without it is
     # treated as p=none (RFC 7489 §6.6.3 did so too, when the record asked for reports).
     policy = tags.get("p", "none").lower()
     if policy not in POLICIES:
         return DmarcRecord(
-            text, f"The policy p={tags['p']} is not none, quarantine or reject.", None, tags
+            text,
+            _("The policy p={value} is not none, quarantine or reject.").format(value=tags["p"]),
+            None,
+            tags,
         )
     # RFC 9989 §4.7: sp and np take the values of p; psd is y, n or u; t is y or n.
-    for key, what in (("sp", "subdomain policy"), ("np", "non-existent subdomain policy")):
-        if key in tags and tags[key].lower() not in POLICIES:
-            return DmarcRecord(text, f"The {what} {key}={tags[key]} is not valid.", policy, tags)
-    for key, allowed in (("psd", ("y", "n", "u")), ("t", ("y", "n"))):
+    # (The sentences are marked whole here and translated when one is needed.)
+    checks = (
+        ("sp", POLICIES, N_("The subdomain policy sp={value} is not valid.")),
+        ("np", POLICIES, N_("The non-existent subdomain policy np={value} is not valid.")),
+        ("psd", ("y", "n", "u"), N_("psd={value} is not y, n or u.")),
+        ("t", ("y", "n"), N_("t={value} is not y or n.")),
+        ("adkim", ("r", "s"), N_("adkim={value} is not r or s.")),
+        ("aspf", ("r", "s"), N_("aspf={value} is not r or s.")),
+    )
+    for key, allowed, sentence in checks:
         if key in tags and tags[key].lower() not in allowed:
-            return DmarcRecord(
-                text,
-                f"{key}={tags[key]} is not {', '.join(allowed[:-1])} or {allowed[-1]}.",
-                policy,
-                tags,
-            )
-    for key in ("adkim", "aspf"):
-        if key in tags and tags[key].lower() not in ("r", "s"):
-            return DmarcRecord(text, f"{key}={tags[key]} is not r or s.", policy, tags)
+            return DmarcRecord(text, _(sentence).format(value=tags[key]), policy, tags)
     return DmarcRecord(text, None, policy, tags)
 
 
@@ -151,7 +157,12 @@ def judge_walk(name: str, found: list[tuple[str, Lookup]]) -> Walk:
     records: list[tuple[str, DmarcRecord]] = []
     for target, lookup in found:
         if not lookup.concluded:
-            return Walk(name, error=f"The TXT lookup for _dmarc.{target} failed: {lookup.reason}")
+            return Walk(
+                name,
+                error=_("The TXT lookup for {where} failed: {reason}").format(
+                    where=f"_dmarc.{target}", reason=lookup.reason
+                ),
+            )
         texts = [t for t in dnsquery.txt_strings(lookup.records) if is_dmarc(t)]
         if len(texts) != 1:
             continue  # none, or several (all discarded, step 6)
@@ -188,14 +199,22 @@ async def check_dmarc(
     where = f"_dmarc.{name}"
     if not dmarc_l.concluded:
         return make_result(
-            "dmarc", Status.ERROR, f"The TXT lookup for {where} failed: {dmarc_l.reason}"
+            "dmarc",
+            Status.ERROR,
+            _("The TXT lookup for {where} failed: {reason}").format(
+                where=where, reason=dmarc_l.reason
+            ),
         )
     texts = [t for t in dnsquery.txt_strings(dmarc_l.records) if is_dmarc(t)]
     if len(texts) > 1:
         return make_result(
             "dmarc",
             Status.FAIL,
-            f"{where} has {len(texts)} DMARC records, so none applies (RFC 9989 §4.10).",
+            ngettext(
+                "{where} has {n} DMARC record, so none applies (RFC 9989 §4.10).",
+                "{where} has {n} DMARC records, so none applies (RFC 9989 §4.10).",
+                len(texts),
+            ).format(where=where, n=len(texts)),
             records=texts,
         )
     if texts:
@@ -209,15 +228,19 @@ async def check_dmarc(
         return make_result(
             "dmarc",
             Status.ERROR,
-            f"{name} has no DMARC record at {where}, and the DNS tree walk for the one "
-            f"that applies could not be completed: {_lower_first(walk.error)}",
+            _(
+                "{name} has no DMARC record at {where}, and the DNS tree walk for the one that "
+                "applies could not be completed: {error}"
+            ).format(name=name, where=where, error=_lower_first(walk.error)),
         )
     if walk.record is None:
         return make_result(
             "dmarc",
             Status.WARN,
-            f"{name} has no DMARC record at {where}, and no parent domain publishes one "
-            "that applies (DNS tree walk, RFC 9989 §4.10).",
+            _(
+                "{name} has no DMARC record at {where}, and no parent domain publishes one that "
+                "applies (DNS tree walk, RFC 9989 §4.10)."
+            ).format(name=name, where=where),
             organizational_domain=walk.organizational_domain,
         )
     return _judge_record(name, walk.policy_domain, walk.record, walk.organizational_domain)
@@ -236,12 +259,15 @@ def _judge_record(
     if organizational is not None:
         extra["organizational_domain"] = organizational
     if record.error:
+        invalid = (
+            _("The DMARC record at {where}, which applies to {name}, is invalid: {error}")
+            if inherited
+            else _("The DMARC record at {where} is invalid: {error}")
+        )
         return make_result(
             "dmarc",
             Status.FAIL,
-            f"The DMARC record at {where}"
-            + (f", which applies to {name}," if inherited else "")
-            + f" is invalid: {record.error}",
+            invalid.format(where=where, name=name, error=record.error),
             **extra,
         )
     assert record.policy is not None
@@ -251,41 +277,65 @@ def _judge_record(
     policy = record.tags[tag].lower() if tag == "sp" else record.policy
     applied = _TESTING[policy] if record.testing else policy
     extra["policy"] = policy
+    # Only a policy of none "only monitors"; t=y on quarantine also leaves none applied,
+    # but that is said by the test-mode note instead.
+    monitors = policy == "none"
     if inherited:
         kind = (
-            "a public suffix domain, psd=y"
+            _("a public suffix domain, psd=y")
             if record.psd == "y"
-            else "its organizational domain"
+            else _("its organizational domain")
             if source == organizational
-            else "a parent domain"
+            else _("a parent domain")
         )
         said = (
-            f"{name} has no DMARC record of its own; the record at {where} ({kind}, found "
-            f"by the DNS tree walk of RFC 9989 §4.10) applies with {tag}={policy}"
-        )
-    elif policy == "none":
-        said = f"The DMARC policy of {name} is p=none"  # the wording before RFC 9989
+            _(
+                "{name} has no DMARC record of its own; the record at {where} ({kind}, found "
+                "by the DNS tree walk of RFC 9989 §4.10) applies with {tag}={policy}: it only "
+                "monitors."
+            )
+            if monitors
+            else _(
+                "{name} has no DMARC record of its own; the record at {where} ({kind}, found "
+                "by the DNS tree walk of RFC 9989 §4.10) applies with {tag}={policy}."
+            )
+        ).format(name=name, where=where, kind=kind, tag=tag, policy=policy)
+    elif monitors:
+        # the wording before RFC 9989
+        said = _("The DMARC policy of {name} is p=none: it only monitors.").format(name=name)
     else:
-        said = f"{name} has a DMARC record with p={policy}"
+        said = _("{name} has a DMARC record with p={policy}.").format(name=name, policy=policy)
     notes: list[str] = []
     if "p" not in record.tags:
-        notes.append("The record has no p= tag, so receivers treat it as p=none (RFC 9989 §4.7).")
-    if record.testing and policy != "none":
-        notes.append(f"It is in test mode (t=y): receivers apply {applied} instead.")
-    if record.obsolete:
-        listed = ", ".join(record.obsolete)
         notes.append(
-            f"The record still has {listed}, which RFC 9989 removed; receivers ignore "
-            + ("it" if len(record.obsolete) == 1 else "them")
-            + (" (use t=y to test a policy)." if "pct" in record.obsolete else ".")
+            _("The record has no p= tag, so receivers treat it as p=none (RFC 9989 §4.7).")
         )
+    if record.testing and policy != "none":
+        notes.append(
+            _("It is in test mode (t=y): receivers apply {applied} instead.").format(
+                applied=applied
+            )
+        )
+    if record.obsolete:
+        count = len(record.obsolete)
+        obsolete = (
+            ngettext(
+                "The record still has {listed}, which RFC 9989 removed; receivers ignore it "
+                "(use t=y to test a policy).",
+                "The record still has {listed}, which RFC 9989 removed; receivers ignore them "
+                "(use t=y to test a policy).",
+                count,
+            )
+            if "pct" in record.obsolete
+            else ngettext(
+                "The record still has {listed}, which RFC 9989 removed; receivers ignore it.",
+                "The record still has {listed}, which RFC 9989 removed; receivers ignore them.",
+                count,
+            )
+        )
+        notes.append(obsolete.format(listed=", ".join(record.obsolete)))
         extra["obsolete"] = record.obsolete
-    if applied == "none":
-        status = Status.WARN
-        said += ": it only monitors." if not record.testing or policy == "none" else "."
-    else:
-        status = Status.WARN if record.obsolete else Status.PASS
-        said += "."
+    status = Status.WARN if applied == "none" or record.obsolete else Status.PASS
     return make_result("dmarc", status, " ".join([said, *notes]), **extra)
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import make_result
 from diagnose.checks.results import CheckResult, Status
+from diagnose.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
@@ -153,8 +154,10 @@ def parse_spf(text: str) -> SpfRecord:
         if char.isspace() and char != " ":
             return SpfRecord(
                 text,
-                error=f"The record holds the character {char!r}; only spaces may separate "
-                "terms (RFC 7208 §4.6.1).",
+                error=_(
+                    "The record holds the character {char}; only spaces may separate terms "
+                    "(RFC 7208 §4.6.1)."
+                ).format(char=repr(char)),
             )
     terms: list[Term] = []
     seen: set[str] = set()
@@ -164,16 +167,24 @@ def parse_spf(text: str) -> SpfRecord:
         try:
             term = _parse_term(word)
         except _SyntaxProblem as problem:
-            return SpfRecord(text, tuple(terms), f"The term '{word}' is invalid: {problem}")
+            return SpfRecord(
+                text,
+                tuple(terms),
+                _("The term '{word}' is invalid: {problem}").format(word=word, problem=problem),
+            )
         if term is None:
             return SpfRecord(
-                text, tuple(terms), f"The term '{word}' is not a valid SPF mechanism or modifier."
+                text,
+                tuple(terms),
+                _("The term '{word}' is not a valid SPF mechanism or modifier.").format(word=word),
             )
         if term.modifier and term.name in ("redirect", "exp"):
             # RFC 7208 §6: each of these modifiers may appear at most once.
             if term.name in seen:
                 return SpfRecord(
-                    text, tuple(terms), f"The modifier '{term.name}=' appears more than once."
+                    text,
+                    tuple(terms),
+                    _("The modifier '{name}=' appears more than once.").format(name=term.name),
                 )
             seen.add(term.name)
         terms.append(term)
@@ -201,16 +212,18 @@ def _parse_term(word: str) -> Term | None:
     qualifier = qualifier or "+"
     if name == "all":  # §5.1 all = "all"
         if rest:
-            raise _SyntaxProblem("'all' takes no argument.")
+            raise _SyntaxProblem(_("'all' takes no argument."))
         return Term(name, qualifier)
     if name in ("include", "exists"):  # §5.2, §5.7: name ":" domain-spec
         if not rest.startswith(":"):
-            raise _SyntaxProblem(f"'{name}' needs a domain, as {name}:example.com.")
+            raise _SyntaxProblem(
+                _("'{name}' needs a domain, as {name}:example.com.").format(name=name)
+            )
         _check_domain_spec(rest[1:])
         return Term(name, qualifier, rest[1:])
     if name == "ptr":  # §5.5 ptr = "ptr" [ ":" domain-spec ]
         if rest and not rest.startswith(":"):
-            raise _SyntaxProblem("'ptr' takes only a domain, as ptr:example.com.")
+            raise _SyntaxProblem(_("'ptr' takes only a domain, as ptr:example.com."))
         if rest:
             _check_domain_spec(rest[1:])
         return Term(name, qualifier, rest[1:] or None)
@@ -224,23 +237,29 @@ def _parse_term(word: str) -> Term | None:
             _check_prefix(cidr.group(2), 128)
         if spec and not spec.startswith(":"):
             raise _SyntaxProblem(
-                f"'{name}' takes a domain after ':' and prefix lengths as /24 or //64."
+                _("'{name}' takes a domain after ':' and prefix lengths as /24 or //64.").format(
+                    name=name
+                )
             )
         if spec:
             _check_domain_spec(spec[1:])
         return Term(name, qualifier, spec[1:] or None)
     # ip4 / ip6 (§5.6): name ":" network [ "/" prefix length ]
     if not rest.startswith(":") or len(rest) == 1:
-        raise _SyntaxProblem(f"'{name}' needs an address, as {name}:{_EXAMPLE[name]}.")
+        raise _SyntaxProblem(
+            _("'{name}' needs an address, as {name}:{example}.").format(
+                name=name, example=_EXAMPLE[name]
+            )
+        )
     network, slash, length = rest[1:].partition("/")
     if name == "ip4":
         if not _IP4.fullmatch(network):
-            raise _SyntaxProblem(f"'{network}' is not an IPv4 address.")
+            raise _SyntaxProblem(_("'{network}' is not an IPv4 address.").format(network=network))
         if slash:
             _check_prefix(length, 32)
     else:
         if not _is_ip6(network):
-            raise _SyntaxProblem(f"'{network}' is not an IPv6 address.")
+            raise _SyntaxProblem(_("'{network}' is not an IPv6 address.").format(network=network))
         if slash:
             _check_prefix(length, 128)
     return Term(name, qualifier, rest[1:])
@@ -264,9 +283,15 @@ def _check_prefix(digits: str, most: int) -> None:
     """§12: ip4-cidr-length = "/" ("0" / %x31-39 0*1DIGIT), at most 32; ip6 likewise,
     at most 128: a number without leading zeros."""
     if not digits.isdigit() or (len(digits) > 1 and digits[0] == "0") or len(digits) > 3:
-        raise _SyntaxProblem(f"the prefix length '/{digits}' is not a number from 0 to {most}.")
+        raise _SyntaxProblem(
+            _("the prefix length '/{digits}' is not a number from 0 to {most}.").format(
+                digits=digits, most=most
+            )
+        )
     if int(digits) > most:
-        raise _SyntaxProblem(f"the prefix length /{digits} is over {most}.")
+        raise _SyntaxProblem(
+            _("the prefix length /{digits} is over {most}.").format(digits=digits, most=most)
+        )
 
 
 def _check_macro_string(text: str, explanation: bool = False) -> bool:
@@ -278,7 +303,9 @@ def _check_macro_string(text: str, explanation: bool = False) -> bool:
         if char != "%":
             # macro-literal = %x21-24 / %x26-7E: visible ASCII but "%"
             if not "\x21" <= char <= "\x7e":
-                raise _SyntaxProblem(f"the character {char!r} is not allowed here.")
+                raise _SyntaxProblem(
+                    _("the character {char} is not allowed here.").format(char=repr(char))
+                )
             index, ends_with_macro = index + 1, False
             continue
         after = text[index + 1 : index + 2]
@@ -287,27 +314,33 @@ def _check_macro_string(text: str, explanation: bool = False) -> bool:
             continue
         if after != "{":
             raise _SyntaxProblem(
-                "a '%' must start a macro: %{letter}, or %% for a percent sign (RFC 7208 §7.1)."
+                _("a '%' must start a macro: %{letter}, or %% for a percent sign (RFC 7208 §7.1).")
             )
         close = text.find("}", index)
         if close < 0:
-            raise _SyntaxProblem("a macro '%{' has no closing '}'.")
+            raise _SyntaxProblem(_("a macro '%{' has no closing '}'."))
         body = text[index + 2 : close]
         macro = _MACRO_BODY.fullmatch(body)
         if macro is None or macro.group(1).lower() not in _MACRO_LETTERS:
             raise _SyntaxProblem(
-                f"'%{{{body}}}' is not a macro; the letters are s, l, o, d, i, p, h, c, r, t "
-                "and v (RFC 7208 §7.1)."
+                _(
+                    "'%{{{body}}}' is not a macro; the letters are s, l, o, d, i, p, h, c, r, t "
+                    "and v (RFC 7208 §7.1)."
+                ).format(body=body)
             )
         if not explanation and macro.group(1).lower() in _EXPLANATION_ONLY:
             raise _SyntaxProblem(
-                f"the macro '%{{{body}}}' is allowed only in explanation text (RFC 7208 §7.2)."
+                _(
+                    "the macro '%{{{body}}}' is allowed only in explanation text (RFC 7208 §7.2)."
+                ).format(body=body)
             )
         digits = macro.group(2)
         if digits and not digits.strip("0"):
             raise _SyntaxProblem(
-                f"the macro '%{{{body}}}' keeps zero labels; the number must be nonzero "
-                "(RFC 7208 §7.3)."
+                _(
+                    "the macro '%{{{body}}}' keeps zero labels; the number must be nonzero "
+                    "(RFC 7208 §7.3)."
+                ).format(body=body)
             )
         index, ends_with_macro = close + 1, True
     return ends_with_macro
@@ -319,25 +352,33 @@ def _check_domain_spec(spec: str) -> None:
     digits (``a:foo-bar`` and ``a:abc.123`` are errors), while any visible characters
     may come before it (``foo:bar/baz.example.com`` is a legal target)."""
     if not spec:
-        raise _SyntaxProblem("the domain is empty.")
+        raise _SyntaxProblem(_("the domain is empty."))
     if _check_macro_string(spec):
         return
     body = spec[:-1] if spec.endswith(".") else spec
     head, dot, top = body.rpartition(".")
     if not dot:
-        raise _SyntaxProblem(f"'{spec}' is not a domain with a top-level label (as example.com).")
+        raise _SyntaxProblem(
+            _("'{spec}' is not a domain with a top-level label (as example.com).").format(spec=spec)
+        )
     if not _TOPLABEL.fullmatch(top):
         raise _SyntaxProblem(
-            f"'{top}' is not a valid top-level label (letters, digits and inner hyphens, "
-            "not all digits)."
+            _(
+                "'{top}' is not a valid top-level label (letters, digits and inner hyphens, "
+                "not all digits)."
+            ).format(top=top)
         )
     if "%" not in spec:
         # Without macros the domain is looked up as written: it must be a DNS name.
         labels = [*head.split("."), top]
         if any(not label for label in labels) or any(len(label) > 63 for label in labels):
-            raise _SyntaxProblem(f"'{spec}' has an empty label or one over 63 characters.")
+            raise _SyntaxProblem(
+                _("'{spec}' has an empty label or one over 63 characters.").format(spec=spec)
+            )
         if len(body) > 253:
-            raise _SyntaxProblem(f"'{spec[:40]}...' is longer than 253 characters.")
+            raise _SyntaxProblem(
+                _("'{spec}...' is longer than 253 characters.").format(spec=spec[:40])
+            )
 
 
 # -- the check ---------------------------------------------------------------------------
@@ -405,9 +446,17 @@ class _Walk:
         if self.lookups > MAX_LOOKUPS:
             raise _Stop(
                 Status.FAIL,
-                f"The SPF record of {self.name} needs more than {MAX_LOOKUPS} DNS lookups "
-                f"(the {term.name} term in the record of {domain} is number {self.lookups}); "
-                "RFC 7208 §4.6.4 allows 10 (permerror).",
+                _(
+                    "The SPF record of {name} needs more than {most} DNS lookups (the {term} "
+                    "term in the record of {domain} is number {count}); RFC 7208 §4.6.4 allows "
+                    "{most} (permerror)."
+                ).format(
+                    name=self.name,
+                    most=MAX_LOOKUPS,
+                    term=term.name,
+                    domain=domain,
+                    count=self.lookups,
+                ),
             )
 
     def count_void(self, what: str) -> None:
@@ -415,16 +464,19 @@ class _Walk:
         if self.void > MAX_VOID:
             raise _Stop(
                 Status.FAIL,
-                f"The SPF record of {self.name} causes more than {MAX_VOID} void lookups "
-                f"(the last: {what} found nothing); RFC 7208 §4.6.4 allows {MAX_VOID} "
-                "(permerror).",
+                _(
+                    "The SPF record of {name} causes more than {most} void lookups (the last: "
+                    "{what} found nothing); RFC 7208 §4.6.4 allows {most} (permerror)."
+                ).format(name=self.name, most=MAX_VOID, what=what),
             )
 
     def undetermined(self, what: str, lookup: Lookup) -> _Stop:
         return _Stop(
             Status.ERROR,
-            f"The SPF record of {self.name} could not be evaluated: the lookup of {what} "
-            f"failed (temperror): {lookup.reason}",
+            _(
+                "The SPF record of {name} could not be evaluated: the lookup of {what} failed "
+                "(temperror): {reason}"
+            ).format(name=self.name, what=what, reason=lookup.reason),
         )
 
     async def record_of(self, target: str, how: str, parent: str) -> SpfRecord:
@@ -432,8 +484,10 @@ class _Walk:
         from diagnose.checks import dnsquery
 
         answer = await self.ask(target, "TXT")
+        # "example.net (include of example.com)": the target, and where it is named
+        reached = _("{target} ({how} of {parent})").format(target=target, how=how, parent=parent)
         if not answer.concluded:
-            raise self.undetermined(f"{target} ({how} of {parent})", answer)
+            raise self.undetermined(reached, answer)
         texts = (
             [t for t in dnsquery.txt_strings(answer.records) if is_spf(t)]
             if answer.outcome is dnsquery.Outcome.OK
@@ -441,19 +495,33 @@ class _Walk:
         )
         if answer.outcome is not dnsquery.Outcome.OK:
             self.count_void(f"{how}:{target}")
-        if len(texts) != 1:
-            # §5.2 / §6.1: a target without exactly one SPF record is a permerror.
-            found = "no SPF record" if not texts else f"{len(texts)} SPF records"
+        # §5.2 / §6.1: a target without exactly one SPF record is a permerror.
+        if not texts:
             raise _Stop(
                 Status.FAIL,
-                f"The SPF record of {self.name} refers to a domain without exactly one SPF "
-                f"record (permerror): {target} ({how} of {parent}) has {found}.",
+                _(
+                    "The SPF record of {name} refers to a domain without exactly one SPF record "
+                    "(permerror): {reached} has no SPF record."
+                ).format(name=self.name, reached=reached),
+            )
+        if len(texts) > 1:
+            raise _Stop(
+                Status.FAIL,
+                ngettext(
+                    "The SPF record of {name} refers to a domain without exactly one SPF record "
+                    "(permerror): {reached} has {n} SPF record.",
+                    "The SPF record of {name} refers to a domain without exactly one SPF record "
+                    "(permerror): {reached} has {n} SPF records.",
+                    len(texts),
+                ).format(name=self.name, reached=reached, n=len(texts)),
             )
         record = parse_spf(texts[0])
         if record.error:
             raise _Stop(
                 Status.FAIL,
-                f"The SPF record of {target} (used by {self.name}) is invalid: {record.error}",
+                _("The SPF record of {target} (used by {name}) is invalid: {error}").format(
+                    target=target, name=self.name, error=record.error
+                ),
             )
         return record
 
@@ -480,8 +548,10 @@ class _Walk:
                     loop = " -> ".join((*path, target))
                     raise _Stop(
                         Status.FAIL,
-                        f"The SPF record of {self.name} loops through include or redirect "
-                        f"(permerror): {loop}.",
+                        _(
+                            "The SPF record of {name} loops through include or redirect "
+                            "(permerror): {loop}."
+                        ).format(name=self.name, loop=loop),
                     )
                 how = "include" if term.name == "include" else "redirect"
                 child = await self.record_of(target, how, domain)
@@ -496,7 +566,12 @@ class _Walk:
             lookups = [await self.ask(target, rdtype) for rdtype in _RDTYPES[term.name]]
             for item in lookups:
                 if not item.concluded:
-                    raise self.undetermined(f"{target} ({term.name} in {domain})", item)
+                    raise self.undetermined(
+                        _("{target} ({mechanism} in {domain})").format(
+                            target=target, mechanism=term.name, domain=domain
+                        ),
+                        item,
+                    )
             if all(item.outcome is not Outcome.OK for item in lookups):
                 self.count_void(f"{term.name}:{target}")
             if term.name == "mx" and lookups[0].outcome is Outcome.OK:
@@ -504,8 +579,13 @@ class _Walk:
                 if len(names) > MAX_MX_NAMES:
                     raise _Stop(
                         Status.FAIL,
-                        f"The mx mechanism of {domain} names {len(names)} hosts; RFC 7208 "
-                        f"§4.6.4 allows {MAX_MX_NAMES} (permerror).",
+                        ngettext(
+                            "The mx mechanism of {domain} names {n} host; RFC 7208 §4.6.4 "
+                            "allows {most} (permerror).",
+                            "The mx mechanism of {domain} names {n} hosts; RFC 7208 §4.6.4 "
+                            "allows {most} (permerror).",
+                            len(names),
+                        ).format(domain=domain, n=len(names), most=MAX_MX_NAMES),
                     )
         return None
 
@@ -537,21 +617,38 @@ async def check_spf(
 
     txt_l = await txt_future
     if not txt_l.concluded:
-        return make_result("spf", Status.ERROR, f"The TXT lookup for {name} failed: {txt_l.reason}")
+        return make_result(
+            "spf",
+            Status.ERROR,
+            _("The TXT lookup for {where} failed: {reason}").format(
+                where=name, reason=txt_l.reason
+            ),
+        )
     found = [text for text in dnsquery.txt_strings(txt_l.records) if is_spf(text)]
     if not found:
-        return make_result("spf", Status.WARN, f"{name} has no SPF record: anyone may send as it.")
+        return make_result(
+            "spf",
+            Status.WARN,
+            _("{name} has no SPF record: anyone may send as it.").format(name=name),
+        )
     if len(found) > 1:
         return make_result(
             "spf",
             Status.FAIL,
-            f"{name} has {len(found)} SPF records; RFC 7208 §4.5 allows one (permerror).",
+            ngettext(
+                "{name} has {n} SPF record; RFC 7208 §4.5 allows one (permerror).",
+                "{name} has {n} SPF records; RFC 7208 §4.5 allows one (permerror).",
+                len(found),
+            ).format(name=name, n=len(found)),
             records=found,
         )
     top = parse_spf(found[0])
     if top.error:
         return make_result(
-            "spf", Status.FAIL, f"The SPF record of {name} is invalid: {top.error}", record=top.text
+            "spf",
+            Status.FAIL,
+            _("The SPF record of {name} is invalid: {error}").format(name=name, error=top.error),
+            record=top.text,
         )
     answered: asyncio.Future[Lookup] = asyncio.get_running_loop().create_future()
     answered.set_result(txt_l)
@@ -570,24 +667,33 @@ async def check_spf(
         return make_result(
             "spf",
             Status.FAIL,
-            f"The SPF record of {name} passes every sender (+all, in the record or in an "
-            "include): anyone may send as it.",
+            _(
+                "The SPF record of {name} passes every sender (+all, in the record or in an "
+                "include): anyone may send as it."
+            ).format(name=name),
             **details,
         )
     if qualifier is None:
         return make_result(
             "spf",
             Status.WARN,
-            f"The SPF record of {name} has no 'all' term, so it does not reject other senders.",
+            _(
+                "The SPF record of {name} has no 'all' term, so it does not reject other senders."
+            ).format(name=name),
             **details,
         )
     if qualifier == "?":
         return make_result(
             "spf",
             Status.WARN,
-            f"The SPF record of {name} ends in ?all, which protects nothing.",
+            _("The SPF record of {name} ends in ?all, which protects nothing.").format(name=name),
             **details,
         )
     return make_result(
-        "spf", Status.PASS, f"{name} has one valid SPF record ending in {qualifier}all.", **details
+        "spf",
+        Status.PASS,
+        _("{name} has one valid SPF record ending in {qualifier}all.").format(
+            name=name, qualifier=qualifier
+        ),
+        **details,
     )
