@@ -312,7 +312,10 @@ async def check_dkim(
     ]
     status = overall(status for status, _sentence, _detail in judged)
     keys = [{**detail, "status": str(key_status)} for key_status, _sentence, detail in judged]
-    sentences = "; ".join(sentence for _status, sentence, _detail in judged)
+    # Each selector's text is a clause; one that ends with a quoted sentence (a key
+    # record's error, a lookup's reason) loses its period, so the joined sentence does
+    # not end in "..".
+    sentences = "; ".join(sentence.rstrip(".") for _status, sentence, _detail in judged)
     return make_result(CHECK_ID, status, sentences[0].upper() + sentences[1:] + ".", keys=keys)
 
 

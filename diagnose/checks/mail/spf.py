@@ -313,12 +313,16 @@ def _check_macro_string(text: str, explanation: bool = False) -> bool:
             index, ends_with_macro = index + 2, True
             continue
         if after != "{":
+            # .format() with nothing to fill turns the message's {{ }} into braces
             raise _SyntaxProblem(
-                _("a '%' must start a macro: %{letter}, or %% for a percent sign (RFC 7208 §7.1).")
+                _(
+                    "a '%' must start a macro: %{{letter}}, or %% for a percent sign "
+                    "(RFC 7208 §7.1)."
+                ).format()
             )
         close = text.find("}", index)
         if close < 0:
-            raise _SyntaxProblem(_("a macro '%{' has no closing '}'."))
+            raise _SyntaxProblem(_("a macro '%{{' has no closing '}}'.").format())
         body = text[index + 2 : close]
         macro = _MACRO_BODY.fullmatch(body)
         if macro is None or macro.group(1).lower() not in _MACRO_LETTERS:
