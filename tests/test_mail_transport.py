@@ -393,12 +393,14 @@ def test_email_takes_the_same_options(cli, transport_dns):
     ],
 )
 def test_bad_dkim_selector_is_a_usage_error(cli, transport_dns, selector, words):
+    before = transport_dns.queries
     result = cli(
         "mail", "--nameserver", transport_dns.address, "dkim.lab", "--dkim-selector", selector
     )
     assert result.exit_code == 2
     assert words in result.stderr and result.stderr.count("\n") == 1
     assert result.stdout == ""
+    assert transport_dns.queries == before  # refused before any query left
 
 
 # -- the SMTP probe ---------------------------------------------------------------

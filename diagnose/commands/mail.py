@@ -129,11 +129,17 @@ def mail(
         from diagnose.checks.early import EarlyQueries
 
         settings = dns_settings(nameservers, timeout)
+        # A bad selector is a usage error before any query leaves; checking one imports
+        # the DKIM module (asyncio), so it is done here only when one is given.
+        options = (
+            mail_options(dkim_selectors, smtp, smtp_port, mta_sts_port) if dkim_selectors else None
+        )
         # The first domain's round 1 goes out now, and its answers arrive while the rest
         # (asyncio, dnspython) is imported: see diagnose.checks.early.
         early = EarlyQueries.start(settings, domains[0]) if domains else None
         try:
-            options = mail_options(dkim_selectors, smtp, smtp_port, mta_sts_port)
+            if options is None:
+                options = mail_options(dkim_selectors, smtp, smtp_port, mta_sts_port)
             from diagnose.render_mail import emit, inputs
 
             missing = _("Give at least one domain, or --from-file FILE (- for stdin).")
