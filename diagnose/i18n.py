@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -92,12 +92,104 @@ def current() -> str:
     return _current if local is None else local[0]
 
 
+class MoCatalog:
+    """A compiled gettext catalog (``.mo``) looked up in place: the file's bytes are read
+    once, and each message is found by binary search in its table of originals, which
+    the compiler writes sorted (Babel's ``write_mo``, GNU msgfmt). The stdlib's
+    ``GNUTranslations`` decodes every entry into a dict up front, which a run that
+    prints a handful of messages (``--version``) pays for in full; here nothing is
+    decoded until it is asked for, and ``gettext`` is imported only for the first
+    plural (its Plural-Forms expression). A test compares every entry with the
+    stdlib's reading of the same file."""
+
+    def __init__(self, data: bytes) -> None:
+        import struct
+
+        magic = int.from_bytes(data[:4], "little")
+        if magic == 0x950412DE:
+            self._order = "<"
+        elif magic == 0xDE120495:
+            self._order = ">"
+        else:
+            raise ValueError("not a gettext catalog (bad magic number)")
+        self._unpack = struct.Struct(self._order + "II").unpack_from
+        _revision, self._count, self._originals, self._translations = struct.unpack_from(
+            self._order + "4I", data, 4
+        )
+        self._data = data
+        self._found: dict[str, str | None] = {}
+        self._plural: Callable[[int], int] | None = None
+
+    def _lookup(self, key: str) -> str | None:
+        if key in self._found:
+            return self._found[key]
+        wanted = key.encode("utf-8")
+        data, unpack = self._data, self._unpack
+        low, high = 0, self._count
+        found = None
+        while low < high:
+            middle = (low + high) // 2
+            length, offset = unpack(data, self._originals + 8 * middle)
+            original = data[offset : offset + length]
+            if original < wanted:
+                low = middle + 1
+            elif original > wanted:
+                high = middle
+            else:
+                length, offset = unpack(data, self._translations + 8 * middle)
+                found = data[offset : offset + length].decode("utf-8")
+                break
+        self._found[key] = found
+        return found
+
+    def gettext(self, message: str, /) -> str:
+        found = self._lookup(message) if message else None
+        return message if found is None else found
+
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str:
+        found = self._lookup(singular + "\0" + plural)
+        if found is None:
+            return singular if n == 1 else plural
+        forms = found.split("\0")
+        return forms[min(self.plural_index(n), len(forms) - 1)]
+
+    def plural_index(self, n: int) -> int:
+        if self._plural is None:
+            import gettext  # its C-expression parser, for the header's Plural-Forms
+
+            header = self._lookup("") or ""
+            rule = "plural=(n != 1);"
+            for line in header.splitlines():
+                name, _colon, value = line.partition(":")
+                if name.strip().lower() == "plural-forms":
+                    rule = value
+            expression = rule.split("plural=", 1)[1].strip().rstrip(";")
+            self._plural = gettext.c2py(expression)
+        return self._plural(n)
+
+
+class _English:
+    """No catalog: every message is its own translation."""
+
+    def gettext(self, message: str, /) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str:
+        return singular if n == 1 else plural
+
+
+def catalog_path(lang: str) -> str:
+    return os.path.join(LOCALE_DIR, lang, "LC_MESSAGES", DOMAIN + ".mo")
+
+
 def _load_catalog(lang: str) -> _Catalog:
     catalog = _catalogs.get(lang)
     if catalog is None:
-        import gettext  # only for a language that needs a catalog
-
-        catalog = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+        try:
+            with open(catalog_path(lang), "rb") as handle:
+                catalog = MoCatalog(handle.read())
+        except (OSError, ValueError):  # a broken install speaks English, not a traceback
+            catalog = _English()
         _catalogs[lang] = catalog
     return catalog
 

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from diagnose import i18n
 from diagnose.conversation.answers import parse_answer, parse_yes_no
@@ -271,3 +273,55 @@ def test_a_wrong_reply_at_the_draft_review_is_answered_in_russian():
     with pytest.raises(AnswerError) as raised:
         conversation.answer(state, step, "абв")
     assert str(raised.value).startswith("«абв» — не поле черновика: введите номер поля (1–6)")
+
+
+def test_the_lazy_catalog_reads_every_entry_as_gettext_does():
+    import gettext
+
+    from babel.messages.pofile import read_po
+
+    path = i18n.catalog_path("ru")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    ours = i18n.MoCatalog(data)
+    with open(path, "rb") as handle:
+        stdlib = gettext.GNUTranslations(handle)
+    with open(path.replace(".mo", ".po"), "rb") as handle:
+        entries = [m for m in read_po(handle) if m.id]
+    assert len(entries) > 500
+    for message in entries:
+        if isinstance(message.id, tuple):
+            singular, plural = message.id
+            for n in (*range(0, 130), 1001, 1011, 1021):
+                assert ours.ngettext(singular, plural, n) == stdlib.ngettext(singular, plural, n)
+        else:
+            assert ours.gettext(message.id) == stdlib.gettext(message.id) == message.string
+
+
+def _shipped_russian() -> dict[str, str]:
+    from babel.messages.pofile import read_po
+
+    with open(i18n.catalog_path("ru").replace(".mo", ".po"), "rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id and isinstance(m.id, str)}
+
+
+SHIPPED = _shipped_russian()
+
+
+@given(st.one_of(st.sampled_from(sorted(SHIPPED)), st.text(max_size=80)))
+def test_the_lazy_catalog_finds_each_message_and_returns_others_unchanged(text):
+    catalog = i18n.MoCatalog(Path(i18n.catalog_path("ru")).read_bytes())
+    assert catalog.gettext(text) == SHIPPED.get(text, text)
+
+
+def test_a_broken_catalog_speaks_english_without_a_traceback(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="not a gettext catalog"):
+        i18n.MoCatalog(b"garbage, not a catalog")
+    broken = tmp_path / "ru" / "LC_MESSAGES"
+    broken.mkdir(parents=True)
+    (broken / "diagnose.mo").write_bytes(b"garbage, not a catalog")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", str(tmp_path))
+    monkeypatch.setattr(i18n, "_catalogs", {})
+    with i18n.speaking("ru"):
+        assert i18n._("Commands") == "Commands"
+        assert i18n.ngettext("{n} day", "{n} days", 5) == "{n} days"
