@@ -9,6 +9,7 @@ that need them). ``main`` is the one place where a domain error becomes an exit 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterable
 from typing import NoReturn
 
@@ -49,13 +50,51 @@ class TranslatedHelp(click.HelpFormatter):
     in the catalog as they are written out; click's own words ("Usage:", "Options",
     "[default: ...]") are translated by click itself through the same catalog."""
 
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, metavars(args), prefix)
+
     def write_text(self, text: str) -> None:
         super().write_text(_(text))
 
     def write_dl(
         self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
     ) -> None:
-        super().write_dl([(term, _help(text)) for term, text in rows], col_max, col_spacing)
+        super().write_dl(
+            [(metavars(term), _help(text)) for term, text in rows], col_max, col_spacing
+        )
+
+
+#: The placeholders of the usage line and the options' values, which click writes as
+#: they are given (its own "[OPTIONS]" and "COMMAND [ARGS]..." are not in its catalog).
+#: click's own type names ("file", "directory") are translated by click itself.
+_METAVARS = {
+    "[OPTIONS]": N_("[OPTIONS]"),
+    "COMMAND [ARGS]...": N_("COMMAND [ARGS]..."),
+    "FILE": N_("FILE"),
+    "SECONDS": N_("SECONDS"),
+    "HOST[:PORT]": N_("HOST[:PORT]"),
+    "HOST": N_("HOST"),
+    "PORT": N_("PORT"),
+    "DOMAIN...": N_("DOMAIN..."),
+    "ADDRESS...": N_("ADDRESS..."),
+    "ARTICLE": N_("ARTICLE"),
+    "ID=VALUE": N_("ID=VALUE"),
+}
+_METAVAR_PATTERN: re.Pattern[str] | None = None
+
+
+def metavars(text: str) -> str:
+    """``text`` (a usage line, an option's names and value) with its placeholders in
+    the chosen language: ``--timeout SECONDS`` is ``--timeout СЕКУНДЫ`` in Russian."""
+    global _METAVAR_PATTERN
+    if i18n.current() == i18n.DEFAULT:
+        return text
+    if _METAVAR_PATTERN is None:
+        keys = sorted(_METAVARS, key=len, reverse=True)
+        _METAVAR_PATTERN = re.compile(
+            r"(?<![\w\-\[.])(" + "|".join(re.escape(k) for k in keys) + r")(?![\w\[=:])"
+        )
+    return _METAVAR_PATTERN.sub(lambda m: _(_METAVARS[m.group(1)]), text)
 
 
 def _help(text: str) -> str:
@@ -156,6 +195,8 @@ def _usage_error(error: click.ClickException) -> NoReturn:
         error.show()
         raise click.exceptions.Exit(error.exit_code)
     message = one_line(" ".join(error.format_message().split()))
+    if isinstance(error, click.MissingParameter):  # names the argument by its placeholder
+        message = metavars(message)
     context = getattr(error, "ctx", None)
     if context is not None and context.help_option_names:
         # click's own hint, in the language chosen (its catalog entry is click's).

@@ -58,7 +58,7 @@ def test_shipped_knowledge_base_speaks_russian():
     assert "«Восстановить пароль»" in kb.articles["forgot-password"].steps[1]
     assert "/help/ru_RU/" in kb.articles["response-time"].steps[0]
     assert [(c.name, c.address, c.hours) for c in kb.channels] == [
-        ("Портал техподдержки", "https://support.mcs.mail.ru", "круглосуточно"),
+        ("Портал технической поддержки", "https://support.mcs.mail.ru", "круглосуточно"),
         ("Электронная почта", "support@mcs.mail.ru", "круглосуточно"),
         ("Телефон", "+7 (499) 350-97-03", "круглосуточно"),
     ]

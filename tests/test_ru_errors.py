@@ -227,7 +227,7 @@ def test_a_broken_knowledge_base_in_russian(tmp_path):
     done = diagnose("--lang", "ru", *RUN, "--rules", str(directory))
     assert done.returncode == 2
     line = error_line(done)
-    assert line.startswith(f"diagnose: ошибка: {directory / 'rules.toml'}: rule '")
+    assert line.startswith(f"diagnose: ошибка: {directory / 'rules.toml'}: правило «")
     assert "неизвестная статья «quota-nothing»." in line
     english = diagnose(*RUN, "--rules", str(directory))
     assert english.returncode == 2
@@ -268,7 +268,7 @@ def test_a_text_missing_a_language_in_russian(tmp_path):
     done = diagnose("--lang", "ru", "kb", "check", "--rules", str(directory))
     assert done.returncode == 1
     assert (
-        f"{directory / 'questions.toml'}: question 'goal': поле «prompt» задано только на "
+        f"{directory / 'questions.toml'}: вопрос «goal»: поле «prompt» задано только на "
         "одном языке, а база знаний объявляет 2 языка: запишите его как "
         "{ en = ..., ru = ... }."
     ) in done.stderr

@@ -423,7 +423,7 @@ def test_a_bad_nameserver_is_one_russian_line(cli):
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert (
-        "DNS-сервер «dns.example» задан не IP-адресом; укажите его в виде HOST[:PORT], "
+        "DNS-сервер «dns.example» задан не IP-адресом; укажите его в виде АДРЕС[:ПОРТ], "
         "например 127.0.0.1:5353 или [::1]:5353." in result.stderr
     )
 

@@ -197,7 +197,7 @@ def _stopped(stopped: Stopped, path: Path, output_format: str) -> int:
         )
         resume = _(
             "copy the lines between the marks into a file and continue with: {command}"
-        ).format(command="diagnose run --resume FILE")
+        ).format(command="diagnose run --resume " + _("FILE"))
     if stopped.shown is not None:
         # The recommendation was on the screen: it stands, and so does its exit code.
         _tell(

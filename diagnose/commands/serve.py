@@ -14,12 +14,15 @@ from diagnose.i18n import _
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, metavar="HOST", help="Address to listen on."
+)
 @click.option(
     "--port",
     type=click.IntRange(min=0, max=65535),
     default=8080,
     show_default=True,
+    metavar="PORT",
     help="Port to listen on.",
 )
 @nameserver_option
@@ -29,6 +32,7 @@ from diagnose.i18n import _
     type=click.IntRange(min=1, max=256),
     default=1,
     show_default=True,
+    metavar="N",
     help="Worker processes (each answers any request: the server keeps no state).",
 )
 @click.option(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from diagnose.i18n import _
 from diagnose.kb.model import Condition, KnowledgeBase, Outcome
 
 
@@ -56,7 +57,7 @@ def build(kb: KnowledgeBase) -> Graph:
     def edge(source: str, target: str, label: str = "") -> None:
         edges.setdefault((source, target, label), Edge(source, target, label))
 
-    start = node(("start",), "start", "start")
+    start = node(("start",), "start", _("start"))
     for rule in kb.rules:
         # ``here`` is the last node of the path so far, ``taken`` the answer (or status)
         # that leaves it: the label of the next edge.
@@ -73,14 +74,16 @@ def build(kb: KnowledgeBase) -> Graph:
                 asked = node(
                     (path, condition.target),
                     "check",
-                    f"live check {condition.target} (measures {binding.input})",
+                    _("live check {check} (measures {input})").format(
+                        check=condition.target, input=binding.input
+                    ),
                 )
             edge(here, asked, taken)
             here, taken = asked, _answers(condition)
             path = (*path, (condition.kind, condition.target, taken))
         concluded = node(("rule", rule.id), "rule", rule.id)
         # A rule without conditions concludes when no earlier rule does.
-        edge(here, concluded, taken if rule.when else "otherwise")
+        edge(here, concluded, taken if rule.when else _("otherwise"))
         article = kb.articles[rule.article]
         shown = node(
             ("article", article.id),

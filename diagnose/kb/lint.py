@@ -32,6 +32,7 @@ from diagnose.kb.model import (
     KnowledgeBase,
     Question,
     Rule,
+    place,
 )
 
 #: More diagnostic questions than this before an article is reached is a warning: people
@@ -217,7 +218,7 @@ def _rule_findings(kb: KnowledgeBase) -> Iterator[Finding]:
     dead = dead_rules(kb)
     for rule in kb.rules:
         if rule.id in dead:
-            where = _where(f"rule '{rule.id}'", rule.source)
+            where = _where(place("rule", rule.id), rule.source)
             yield Finding(
                 Level.ERROR, where, _("it can never conclude: {why}.").format(why=dead[rule.id])
             )
@@ -240,10 +241,12 @@ def _choice_problem(choice: Choice) -> str | None:
 
 def _choice_findings(kb: KnowledgeBase) -> Iterator[Finding]:
     fields = [
-        (_where(f"ticket field '{f.id}'", f.source), f.choices)
+        (_where(place("ticket_field", f.id), f.source), f.choices)
         for f in kb.all_ticket_fields().values()
     ]
-    questions = [(_where(f"question '{q.id}'", q.source), q.choices) for q in kb.questions.values()]
+    questions = [
+        (_where(place("question", q.id), q.source), q.choices) for q in kb.questions.values()
+    ]
     for where, choices in (*questions, *fields):
         for choice in choices:
             problem = _choice_problem(choice)
@@ -287,7 +290,7 @@ def _warnings(kb: KnowledgeBase) -> Iterator[Finding]:
             fallback = kb.fallback
             yield Finding(
                 Level.WARNING,
-                _where(f"question '{question.id}'", question.source),
+                _where(place("question", question.id), question.source),
                 ngettext(
                     "no rule handles the choice {choices}: it falls to the fallback article "
                     "'{fallback}'.",
@@ -305,7 +308,7 @@ def _warnings(kb: KnowledgeBase) -> Iterator[Finding]:
         if fewest > MAX_QUESTIONS:
             yield Finding(
                 Level.WARNING,
-                _where(f"article '{article.id}'", article.source),
+                _where(place("article", article.id), article.source),
                 _(
                     "it needs {n} diagnostic questions to reach (more than {max}: people give "
                     "up; split the question or ask fewer)."

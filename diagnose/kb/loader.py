@@ -37,6 +37,7 @@ from diagnose.kb.model import (
     QuestionType,
     Rule,
     TicketField,
+    place,
 )
 from diagnose.kb.tomlcache import TomlError, read_toml
 from diagnose.secrets import asks_for_secret, names_secret
@@ -356,14 +357,13 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         origin: dict[str, str] = {}
         for index, (shown, table) in enumerate(raw[section]):
             item_id = table.get("id") if isinstance(table, dict) else None
-            label = section.replace("_", " ")
             if not isinstance(item_id, str) or not item_id:
                 problems.add(
-                    f"{shown}: {label} #{index + 1}",
+                    f"{shown}: " + place(section, number=index + 1),
                     _("the field 'id' must be a non-empty string."),
                 )
                 continue
-            where = f"{shown}: {label} '{item_id}'"
+            where = f"{shown}: " + place(section, item_id)
             if item_id in items:
                 problems.add(
                     where, _("duplicate id (first defined in {file}).").format(file=origin[item_id])
@@ -413,7 +413,7 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         choices: list[Choice] = []
         seen: set[str] = set()
         for index, item in enumerate(r.tables("choices", required=required)):
-            choice = r.nested(item, f"{r.where}, choice #{index + 1}")
+            choice = r.nested(item, f"{r.where}, " + place("choice", number=index + 1))
             choice.unknown_keys({"id", "label"})
             choice_id, label = choice.text("id"), choice.words("label")
             if choice_id in seen or choice_id == UNKNOWN:
@@ -507,7 +507,7 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
 
     questions = collect("question", build_question)
     for field in ticket_fields.values():
-        check_field_names(field, f"{field.source}: ticket field '{field.id}'")
+        check_field_names(field, f"{field.source}: " + place("ticket_field", field.id))
 
     # --- articles ------------------------------------------------------------------
     own_fields: dict[str, str] = {}  # an article's own field id -> the article's place
@@ -529,7 +529,11 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
         fields: list[TicketField] = []
         for index, table in enumerate(r.tables("ticket_field")):
             field_id = table.get("id") if isinstance(table, dict) else None
-            where = f"{r.where}, ticket field '{field_id or f'#{index + 1}'}'"
+            where = f"{r.where}, " + (
+                place("ticket_field", field_id)
+                if isinstance(field_id, str) and field_id
+                else place("ticket_field", number=index + 1)
+            )
             field = build_field(r.nested(table, where), shown)
             if field.id in ticket_fields or field.id in own_fields:
                 first = own_fields.get(field.id) or ticket_fields[field.id].source
@@ -619,7 +623,7 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
 
     def build_condition(r: _Reader, index: int) -> Condition | None:
         table = r.table  # always a table: _Reader recorded a problem for anything else
-        where = f"{r.where}, condition #{index + 1}"
+        where = f"{r.where}, " + place("condition", number=index + 1)
         kinds = [kind for kind in ("question", "check") if kind in table]
         tests = [test for test in ("is", "is_not") if test in table]
         extra = set(table) - {"question", "check", "is", "is_not"}
@@ -713,16 +717,20 @@ def load(directory: Path | str | None = None, lang: str | None = None) -> Knowle
     concluded = {rule.article for rule in rules.values()}
     for article in articles.values():
         if article.id not in concluded:
-            problems.add(f"{article.source}: article '{article.id}'", _("no rule leads to it."))
+            problems.add(
+                f"{article.source}: " + place("article", article.id), _("no rule leads to it.")
+            )
     used = {c.target for rule in rules.values() for c in rule.when if c.kind == "question"}
     used |= {binding.input for binding in checks.values()}
     for question in questions.values():
         if question.id not in used:
-            problems.add(f"{question.source}: question '{question.id}'", _("no rule uses it."))
+            problems.add(
+                f"{question.source}: " + place("question", question.id), _("no rule uses it.")
+            )
     used_checks = {c.target for rule in rules.values() for c in rule.when if c.kind == "check"}
     for binding in checks.values():
         if binding.id not in used_checks:
-            problems.add(f"{binding.source}: check '{binding.id}'", _("no rule uses it."))
+            problems.add(f"{binding.source}: " + place("check", binding.id), _("no rule uses it."))
     if not rules:
         problems.add(str(base), _("holds no rules."))
 

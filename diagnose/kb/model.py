@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from diagnose.i18n import N_
+from diagnose.i18n import N_, _
 
 #: The answer every question accepts: "I don't know". It matches only a condition
 #: that names it, so the engine goes on with what else it knows.
@@ -151,7 +151,6 @@ class Condition(NamedTuple):
         return (value in self.values) != self.negated
 
     def describe(self) -> str:
-        from diagnose.i18n import _
 
         shown = _(" or ").join(sorted(self.values))
         if self.kind == "question":
@@ -213,3 +212,36 @@ class KnowledgeBase(NamedTuple):
         for article in self.articles.values():
             fields.update((f.id, f) for f in article.fields)
         return fields
+
+
+#: How a problem names the item it is about: the kind of table and its id (or its
+#: number, when it has no id), in the reader's language (``kb check`` in Russian says
+#: «статья «x», поле обращения «y»»). Ids stay as written.
+_PLACES = {
+    "article": N_("article '{id}'"),
+    "question": N_("question '{id}'"),
+    "rule": N_("rule '{id}'"),
+    "check": N_("check '{id}'"),
+    "channel": N_("channel '{id}'"),
+    "ticket_field": N_("ticket field '{id}'"),
+    "scenario": N_("scenario '{id}'"),
+}
+_NUMBERED = {
+    "article": N_("article #{n}"),
+    "question": N_("question #{n}"),
+    "rule": N_("rule #{n}"),
+    "check": N_("check #{n}"),
+    "channel": N_("channel #{n}"),
+    "ticket_field": N_("ticket field #{n}"),
+    "scenario": N_("scenario #{n}"),
+    "choice": N_("choice #{n}"),
+    "condition": N_("condition #{n}"),
+}
+
+
+def place(kind: str, item_id: str | None = None, number: int = 0) -> str:
+    """The item a knowledge-base problem is about: ``place("article", "x")`` is
+    "article 'x'"; without an id, ``place("choice", number=2)`` is "choice #2"."""
+    if item_id is None:
+        return _(_NUMBERED[kind]).format(n=number)
+    return _(_PLACES[kind]).format(id=item_id)

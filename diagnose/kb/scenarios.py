@@ -33,7 +33,7 @@ from diagnose.conversation.steps import Ask, Measure
 from diagnose.engine import engine_for
 from diagnose.exceptions import AnswerError, KnowledgeBaseError, MissingAnswerError
 from diagnose.i18n import _
-from diagnose.kb.model import CHECK_STATUSES, KnowledgeBase
+from diagnose.kb.model import CHECK_STATUSES, KnowledgeBase, place
 
 #: A scenario file larger than this is refused (it is hand-written text).
 MAX_BYTES = 1 << 20
@@ -161,7 +161,9 @@ def load(kb: KnowledgeBase) -> tuple[Scenario, ...]:
                 continue
             if scenario.name in names:
                 problems.append(
-                    f"{path}: scenario '{scenario.name}': "
+                    f"{path}: "
+                    + place("scenario", scenario.name)
+                    + ": "
                     + _("duplicate name (first in {file}).").format(file=names[scenario.name])
                 )
                 continue
@@ -216,10 +218,13 @@ def _scenario(
     name = table.get("name") if isinstance(table, dict) else None
     if not isinstance(table, dict) or not isinstance(name, str) or not name.strip():
         problems.append(
-            f"{path}: scenario #{index + 1}: " + _("needs a 'name' (a non-empty string).")
+            f"{path}: "
+            + place("scenario", number=index + 1)
+            + ": "
+            + _("needs a 'name' (a non-empty string).")
         )
         return None
-    where = f"{path}: scenario '{name}'"
+    where = f"{path}: " + place("scenario", name)
     before = len(problems)
     for key in sorted(set(table) - {"name", "answers", "checks", "expect", "rule"}):
         problems.append(f"{where}: " + _("unknown field '{key}'.").format(key=key))

@@ -1,0 +1,162 @@
+"""What a Russian-speaking customer or knowledge-base author found still English (or
+English in Russian words), now Russian; English unchanged.
+
+Each runs the real command line in-process (``diagnose --lang ru ...``, as a shell
+would type it): the ``--help`` placeholders, click's missing-argument error, the
+places ``kb check``/``kb test`` name in a broken knowledge base, ``kb graph``'s own
+words, and the other support channels under a ticket draft.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import edited_kb
+
+
+def test_help_placeholders_are_russian(cli) -> None:
+    top = cli("--lang", "ru", "--help")
+    assert top.exit_code == 0
+    assert "Использование: diagnose [ПАРАМЕТРЫ] КОМАНДА [АРГУМЕНТЫ]..." in top.stdout
+
+    mail = cli("--lang", "ru", "mail", "--help")
+    assert mail.exit_code == 0
+    assert "Использование: diagnose mail [ПАРАМЕТРЫ] ДОМЕН..." in mail.stdout
+    for option in (
+        "--nameserver АДРЕС[:ПОРТ]",
+        "--timeout СЕКУНДЫ",
+        "--from-file ФАЙЛ",
+        "--dkim-selector S",  # the DKIM tag's own letter (s=), as the help says
+    ):
+        assert option in mail.stdout
+    email = cli("--lang", "ru", "email", "--help")
+    assert "Использование: diagnose email [ПАРАМЕТРЫ] АДРЕС..." in email.stdout
+    run = cli("--lang", "ru", "run", "--help")
+    assert "-a, --answer ID=ЗНАЧЕНИЕ" in run.stdout
+    explain = cli("--lang", "ru", "kb", "explain", "--help")
+    assert "Использование: diagnose kb explain [ПАРАМЕТРЫ] СТАТЬЯ" in explain.stdout
+    assert "ведущие к статье СТАТЬЯ" in explain.stdout
+    serve = cli("--lang", "ru", "serve", "--help")
+    assert "--host АДРЕС " in serve.stdout
+    assert "--port ПОРТ " in serve.stdout
+    assert "--workers N " in serve.stdout
+    # No English placeholder is left on any of these pages.
+    for page in (top, mail, email, run, explain, serve):
+        leftover = re.findall(
+            r"\b(OPTIONS|COMMAND|ARGS|FILE|SECONDS|HOST|PORT|DOMAIN|ADDRESS|ARTICLE|VALUE"
+            r"|TEXT|INTEGER|RANGE)\b",
+            page.stdout,
+        )
+        assert leftover == [], page.stdout
+
+
+def test_help_placeholders_in_english_unchanged(cli) -> None:
+    mail = cli("--lang", "en", "mail", "--help")
+    assert "Usage: diagnose mail [OPTIONS] DOMAIN..." in mail.stdout
+    assert "--timeout SECONDS" in mail.stdout
+    assert "--nameserver HOST[:PORT]" in mail.stdout
+    assert "--from-file FILE" in mail.stdout
+    top = cli("--lang", "en", "--help")
+    assert "Usage: diagnose [OPTIONS] COMMAND [ARGS]..." in top.stdout
+    serve = cli("--lang", "en", "serve", "--help")
+    # Named now in both languages (click wrote "TEXT" and "INTEGER RANGE").
+    assert "--host HOST " in serve.stdout
+    assert "--port PORT " in serve.stdout
+    assert "INTEGER RANGE" not in serve.stdout
+
+
+def test_errors_name_placeholders_in_russian(cli) -> None:
+    missing = cli("--lang", "ru", "kb", "explain")
+    assert missing.exit_code == 2
+    assert missing.stderr.startswith("diagnose: ошибка: Не хватает аргумента 'СТАТЬЯ'.")
+    nothing = cli("--lang", "ru", "mail")
+    assert nothing.exit_code == 2
+    assert "--from-file ФАЙЛ (- — стандартный ввод)" in nothing.stderr
+    server = cli("--lang", "ru", "mail", "--nameserver", "dns.example", "a.example")
+    assert "укажите его в виде АДРЕС[:ПОРТ]" in server.stderr
+    english = cli("--lang", "en", "kb", "explain")
+    assert "Missing argument 'ARTICLE'." in english.stderr
+
+
+def test_kb_check_names_the_item_in_russian(cli, tmp_path: Path) -> None:
+    kb = edited_kb(
+        tmp_path,
+        "articles.toml",
+        'label = { en = "New phone number", ru = "Новый номер телефона" }',
+        'label = { en = "New phone number" }',
+    )
+    russian = cli("--lang", "ru", "kb", "check", "--rules", str(kb))
+    assert russian.exit_code == 1
+    assert (
+        "articles.toml: статья «change-phone», поле обращения «new-phone»: у поля «label» нет "
+        "текста на языке ru (русский)." in russian.stdout + russian.stderr
+    )
+    assert "article '" not in russian.stdout + russian.stderr
+    english = cli("--lang", "en", "kb", "check", "--rules", str(kb))
+    assert "articles.toml: article 'change-phone', ticket field 'new-phone': " in (
+        english.stdout + english.stderr
+    )
+
+
+def test_kb_check_numbers_a_choice_in_russian(cli, tmp_path: Path) -> None:
+    kb = edited_kb(
+        tmp_path,
+        "questions.toml",
+        '{ id = "other", label = { en = "Something else", ru = "Другое" } },\n]',
+        '{ id = "other", label = { en = "Something else", ru = "Другое" } },\n  { label = "x" },\n]',
+    )
+    russian = cli("--lang", "ru", "kb", "check", "--rules", str(kb))
+    assert russian.exit_code != 0
+    said = russian.stdout + russian.stderr
+    assert "questions.toml: вопрос «goal», вариант ответа № 7: нет поля «id»." in said, said
+    assert "choice #" not in said
+
+
+def test_kb_test_names_the_scenario_in_russian(cli, tmp_path: Path) -> None:
+    kb = edited_kb(
+        tmp_path,
+        "scenarios/account.toml",
+        'name = "deleting the account"\n',
+        'name = "deleting the account"\nwhatever = 1\n',
+    )
+    russian = cli("--lang", "ru", "kb", "test", "--rules", str(kb))
+    said = russian.stdout + russian.stderr
+    assert "account.toml: сценарий «deleting the account»: " in said, said
+    assert "scenario '" not in said
+    english = cli("--lang", "en", "kb", "test", "--rules", str(kb))
+    assert "account.toml: scenario 'deleting the account': " in english.stdout + english.stderr
+
+
+def test_kb_graph_words_are_russian(cli) -> None:
+    russian = cli("--lang", "ru", "kb", "graph")
+    assert russian.exit_code == 0
+    assert '(("начало"))' in russian.stdout
+    assert "автоматическая проверка phone-country (проверяет ответ registration-phone)" in (
+        russian.stdout
+    )
+    assert "live check" not in russian.stdout
+    assert '"start"' not in russian.stdout
+    english = cli("--lang", "en", "kb", "graph")
+    assert '(("start"))' in english.stdout
+    assert "live check phone-country (measures registration-phone)" in english.stdout
+
+
+def test_other_support_channels_read_as_russian(cli) -> None:
+    result = cli(
+        "--lang",
+        "ru",
+        "run",
+        "--no-input",
+        "-a",
+        "goal=other",
+        "-a",
+        "login=name@example.com",
+    )
+    assert result.exit_code == 0
+    out = " ".join(result.stdout.split())
+    # Not «или Электронная почта: ...» (an English list's "or" before a capital).
+    assert "Другой способ — Электронная почта: support@mcs.mail.ru (круглосуточно)" in out
+    assert "или Электронная" not in out
+    english = cli("--lang", "en", "run", "--no-input", "-a", "goal=other")
+    assert "or Email: support@mcs.mail.ru" in " ".join(english.stdout.split())
