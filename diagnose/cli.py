@@ -208,8 +208,25 @@ def _usage_error(error: click.ClickException) -> NoReturn:
     raise click.exceptions.Exit(error.exit_code)
 
 
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    # click's own version option reads its message when the command is defined, before
+    # the language is chosen: this one reads it (the same catalog entry) when it prints.
+    if not value or ctx.resilient_parsing:
+        return
+    message = _("%(prog)s, version %(version)s")
+    click.echo(message % {"prog": "diagnose", "version": __version__}, color=ctx.color)
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="diagnose")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.option(
     "--lang",
     type=click.Choice(i18n.LANGUAGES),

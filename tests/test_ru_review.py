@@ -12,7 +12,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pexpect
+import test_interactive
 from conftest import edited_kb
+from test_interactive import ask, transcript
+
+#: The pseudo-terminal fixture of tests/test_interactive.py (a real pty, no colour).
+terminal = test_interactive.terminal
 
 
 def test_help_placeholders_are_russian(cli) -> None:
@@ -160,3 +166,54 @@ def test_other_support_channels_read_as_russian(cli) -> None:
     assert "или Электронная" not in out
     english = cli("--lang", "en", "run", "--no-input", "-a", "goal=other")
     assert "or Email: support@mcs.mail.ru" in " ".join(english.stdout.split())
+
+
+def test_version_in_russian(cli) -> None:
+    # click reads its version message when the command is defined, before --lang.
+    assert cli("--lang", "ru", "--version").stdout.startswith("diagnose, версия ")
+    assert cli("--version", env={"DIAGNOSE_LANG": "ru"}).stdout.startswith("diagnose, версия ")
+    assert cli("--lang", "en", "--version").stdout.startswith("diagnose, version ")
+
+
+def test_listings_say_outcomes_and_types_in_russian(cli) -> None:
+    articles = cli("--lang", "ru", "articles")
+    assert articles.exit_code == 0
+    rows = {line.split()[0]: line for line in articles.stdout.splitlines()}
+    assert "  обращение в поддержку  Смена номера телефона аккаунта" in rows["change-phone"]
+    assert "  информация " in rows["contact-support"]
+    assert "  решение " in rows["forgot-password"]
+    assert not re.search(r"\b(escalation|information|resolution)\b", articles.stdout)
+    questions = cli("--lang", "ru", "questions")
+    assert "goal (выбор варианта): Что вы хотите сделать?" in questions.stdout
+    assert "support-email (адрес электронной почты): " in questions.stdout
+    assert "login (поле обращения): " in questions.stdout
+    assert not re.search(r"\((choice|email|ticket|phone|text|yesno)\)", questions.stdout)
+    # The JSON keeps the ids; English is as before.
+    assert {r["outcome"] for r in cli("--lang", "ru", "articles", "--format", "json").json()} == {
+        "resolution",
+        "information",
+        "escalation",
+    }
+    english = cli("--lang", "en", "articles").stdout
+    assert (
+        "change-phone               escalation   Changing the phone number on an account" in english
+    )
+    assert "goal (choice): " in cli("--lang", "en", "questions").stdout
+
+
+def test_an_article_that_did_not_help_reads_as_russian(terminal) -> None:
+    # On a real terminal: «нет» to "Did this solve it?" escalates, naming the article.
+    child = terminal(
+        "--lang", "ru", "run", "-a", "goal=sign-in", "-a", "sign-in-problem=forgot-password"
+    )
+    child.expect_exact("Это помогло решить проблему?")
+    ask(child, "нет")
+    child.expect_exact("Укажите логин")
+    text = " ".join(transcript(child).split())
+    assert (
+        "Статья «Восстановление забытого пароля» не помогла решить проблему, поэтому вашим "
+        "случаем займётся техническая поддержка." in text
+    ), text
+    assert "Вы попробовали" not in text
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)

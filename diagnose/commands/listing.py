@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from diagnose.commands.options import format_option, rules_option
-from diagnose.i18n import _
+from diagnose.i18n import N_, _
 
 if TYPE_CHECKING:
     from typing import TypedDict
@@ -26,6 +26,23 @@ if TYPE_CHECKING:
         choices: list[_ChoiceRow]
 
 
+#: The words the text listings use for an article's outcome and a question's type.
+_OUTCOMES = {
+    "resolution": N_("resolution"),
+    "information": N_("information"),
+    "escalation": N_("escalation"),
+}
+_TYPES = {
+    "choice": N_("choice"),
+    "yesno": N_("yesno"),
+    "text": N_("text"),
+    "email": N_("email"),
+    "phone": N_("phone"),
+    "domain": N_("domain"),
+    "ticket": N_("ticket"),
+}
+
+
 @click.command()
 @format_option()
 @rules_option
@@ -39,8 +56,11 @@ def articles(output_format: str, rules_dir: str | None) -> None:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     width = max(len(row["id"]) for row in rows)
+    # The outcome in words (the JSON keeps its id): "escalation" is «обращение в поддержку».
+    outcomes = {row["outcome"]: _(_OUTCOMES.get(row["outcome"], row["outcome"])) for row in rows}
+    column = max([11, *(len(shown) for shown in outcomes.values())])
     for row in rows:
-        click.echo(f"{row['id']:<{width}}  {row['outcome']:<11}  {row['title']}")
+        click.echo(f"{row['id']:<{width}}  {outcomes[row['outcome']]:<{column}}  {row['title']}")
 
 
 @click.command()
@@ -57,7 +77,8 @@ def questions(output_format: str, rules_dir: str | None) -> None:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     for row in rows:
-        click.echo(f"{row['id']} ({row['type']}): {row['prompt']}")
+        kind = _(_TYPES.get(row["type"], row["type"]))  # the id stays in the JSON
+        click.echo(f"{row['id']} ({kind}): {row['prompt']}")
         for choice in row["choices"]:
             click.echo(f"    {choice['id']:<16} {choice['label']}")
         if row["choices"] or row["type"] in {"yesno"}:
