@@ -148,7 +148,7 @@ def test_scripted_json_in_both_languages_keeps_the_ids():
 
 def test_listings_in_both_languages():
     russian = run("--lang", "ru", "questions").stdout
-    assert "goal (choice): Что вы хотите сделать?" in russian and "Не знаю" in russian
+    assert "goal (выбор варианта): Что вы хотите сделать?" in russian and "Не знаю" in russian
     english = run("questions").stdout
     assert "goal (choice): What are you trying to do?" in english and "I don't know" in english
     assert "Расширение квот ресурсов" in run("--lang", "ru", "articles").stdout
@@ -180,7 +180,7 @@ def test_kb_check_names_every_text_missing_a_language(tmp_path):
     assert f"{path}: question 'goal': the field 'help' has no Russian (ru) text." in done.stderr
     # Meanwhile a consultation in Russian shows the fallback's text, and goes on.
     russian = run("--lang", "ru", "questions", "--rules", str(directory))
-    assert russian.returncode == 0 and "goal (choice): What are you trying to do?" in russian.stdout
+    assert russian.returncode == 0 and "goal (выбор варианта): What are you trying to do?" in russian.stdout
 
 
 def test_the_authors_tools_speak_russian():
