@@ -180,7 +180,10 @@ def test_kb_check_names_every_text_missing_a_language(tmp_path):
     assert f"{path}: question 'goal': the field 'help' has no Russian (ru) text." in done.stderr
     # Meanwhile a consultation in Russian shows the fallback's text, and goes on.
     russian = run("--lang", "ru", "questions", "--rules", str(directory))
-    assert russian.returncode == 0 and "goal (выбор варианта): What are you trying to do?" in russian.stdout
+    assert (
+        russian.returncode == 0
+        and "goal (выбор варианта): What are you trying to do?" in russian.stdout
+    )
 
 
 def test_the_authors_tools_speak_russian():

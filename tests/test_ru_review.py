@@ -217,3 +217,23 @@ def test_an_article_that_did_not_help_reads_as_russian(terminal) -> None:
     assert "Вы попробовали" not in text
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
+
+
+def test_the_draft_review_takes_da_and_the_editor_word_is_russian(terminal, tmp_path) -> None:
+    child = terminal("--lang", "ru", "run", "-a", "goal=other")
+    ask(child, "", expect="Укажите логин")
+    ask(child, "", expect="Как называется проект")
+    child.expect_exact("Опишите проблему")
+    ask(child, "Не открывается консоль")
+    child.sendline(".")  # the description's next lines have no "> "
+    assert "чтобы писать в редакторе, введите «редактор»." in " ".join(transcript(child).split())
+    # «Всё верно в черновике?» — «да» keeps the draft, as "yes" does in English.
+    ask(child, "да", expect="Всё верно в черновике?")
+    child.expect_exact("Сохранить черновик обращения в файл?")
+    text = " ".join(transcript(child).split())
+    assert "не поле черновика" not in text
+    assert "введите edit" not in text
+    child.sendline("")
+    child.expect_exact("чтобы закончить")
+    child.sendline("")
+    child.expect(pexpect.EOF)

@@ -48,6 +48,13 @@ if TYPE_CHECKING:
 #: Question types whose answer a live check measures and a person can mistype.
 _CORRECTABLE = frozenset({QuestionType.EMAIL, QuestionType.PHONE, QuestionType.DOMAIN})
 
+#: What keeps the draft at its review, in either language ("Is the draft right?" is
+#: answered «да» as naturally as "yes").
+_DRAFT_IS_RIGHT = frozenset(
+    {"", "ok", "yes", "y", "send", "done", "да", "д", "ок", "верно", "всё верно", "все верно"}
+    | {"готово", "отправить"}
+)
+
 #: How many reasoners a conversation keeps for the next step (each holds an engine).
 _KEPT = 8
 
@@ -274,7 +281,7 @@ class Conversation:
             return state.add("ticket", step.field.id, parse_field(step.field, stripped))
         if isinstance(step, Review):
             choice = text.strip().lower()
-            if choice in {"", "ok", "yes", "y", "send", "done"}:
+            if " ".join(choice.split()) in _DRAFT_IS_RIGHT:
                 return state.add("reply", Review.reply, "ok")
             fields = step.recommendation.ticket.values if step.recommendation.ticket else ()
             for number, item in enumerate(fields, start=1):
