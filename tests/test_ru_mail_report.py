@@ -236,7 +236,7 @@ def test_what_a_person_typed_stays_escaped_in_russian(cli, dns_server):
 def test_usage_errors_in_russian(cli, dns_server, tmp_path):
     none = mail(cli, dns_server)
     assert none.exit_code == 2
-    assert "Укажите хотя бы один домен или файл со списком: --from-file FILE" in none.stderr
+    assert "Укажите хотя бы один домен или файл со списком: --from-file ФАЙЛ" in none.stderr
     no_address = mail(cli, dns_server, command="email")
     assert "Укажите хотя бы один адрес электронной почты" in no_address.stderr
     missing = mail(cli, dns_server, "--from-file", str(tmp_path / "nothing.txt"))
