@@ -196,8 +196,8 @@ def test_the_authors_tools_speak_russian():
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("a.json", "{not json", "не является корректным JSON"),
-        ("a.toml", "goal = ", "не является корректным TOML"),
+        ("a.json", "{not json", "— некорректный JSON"),
+        ("a.toml", "goal = ", "— некорректный TOML"),
         ("a.json", "[1, 2]", "должен содержать объект"),
         ("a.json", '{"goal": ["sign-in"]}', "у «goal» значение не текстовое"),
         ("a.json", "[" * 5000 + "]" * 5000, "слишком глубокая вложенность"),

@@ -912,7 +912,7 @@ def test_yes_and_no_in_russian_at_a_yes_no_prompt(terminal):
     ask(child, "1", expect="Что мешает войти в личный кабинет?")
     child.expect_exact("Это помогло решить проблему? (да / нет)")
     ask(child, "может быть")
-    child.expect_exact("Пожалуйста, ответьте «да» или «нет».")
+    child.expect_exact("Ответьте «да» или «нет».")
     ask(child, "да")
     ask(child, "", expect="Введите")
     assert finish(child) == 0

@@ -59,7 +59,7 @@ def test_an_answers_file_that_is_not_json(tmp_path):
     russian = diagnose("--lang", "ru", *RUN, "--answers", str(bad))
     assert russian.returncode == 2
     assert error_line(russian).startswith(
-        f"diagnose: ошибка: Файл ответов {bad} не является корректным JSON: Expecting value"
+        f"diagnose: ошибка: Файл ответов {bad} — некорректный JSON: Expecting value"
     )
     english = diagnose(*RUN, "--answers", str(bad))
     assert english.returncode == 2
@@ -142,7 +142,7 @@ def test_resuming_a_file_that_is_no_session(tmp_path):
     done = diagnose("--lang", "ru", "run", "--resume", str(newer))
     assert done.returncode == 2
     assert error_line(done) == (
-        f"diagnose: ошибка: Файл {newer} не является сохранённой сессией: его версия ('99') "
+        f"diagnose: ошибка: Файл {newer} — не сохранённая сессия: его версия ('99') "
         "не поддерживается этой версией diagnose (поддерживаются 1 и 2); возможно, его "
         "записала более новая версия diagnose."
     )
