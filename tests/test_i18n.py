@@ -188,7 +188,7 @@ def test_kb_check_names_every_text_missing_a_language(tmp_path):
 
 def test_the_authors_tools_speak_russian():
     done = run("--lang", "ru", "kb", "test")
-    assert done.returncode == 0 and done.stdout.rstrip().endswith("25 пройдено, 0 провалено.")
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("пройдено: 25, не пройдено: 0.")
     explained = run("--lang", "ru", "kb", "explain", "lost-2fa").stdout
     assert "Сюда ведёт 1 путь." in explained and "По правилу «lost-second-factor»" in explained
 

@@ -237,3 +237,18 @@ def test_the_draft_review_takes_da_and_the_editor_word_is_russian(terminal, tmp_
     child.expect_exact("чтобы закончить")
     child.sendline("")
     child.expect(pexpect.EOF)
+
+
+def test_kb_test_says_passed_and_failed_as_a_russian_runner_does(cli, tmp_path: Path) -> None:
+    kb = edited_kb(
+        tmp_path,
+        "scenarios/account.toml",
+        'expect = "delete-account"\nrule = "account-deletion"',
+        'expect = "change-phone"\nrule = "phone-change"',
+    )
+    russian = cli("--lang", "ru", "kb", "test", "--rules", str(kb))
+    assert russian.exit_code == 1, russian.stderr
+    lines = russian.stdout.splitlines()
+    assert any(line.startswith("НЕ ПРОЙДЕН  deleting the account: ") for line in lines)
+    assert any(line.startswith("ПРОЙДЕН  a new phone number on the account") for line in lines)
+    assert lines[-1] == "пройдено: 24, не пройдено: 1."
