@@ -450,8 +450,10 @@ def refuse_secret(field_id: str, value: str, *, bare_codes: bool = True) -> None
     "2024", "64" vCPU), so only a code or password named as such is refused."""
     if names_secret(field_id):
         raise SecretRefused(
-            f"diagnose does not store the field '{field_id}', because support never needs "
-            "a password or a one-time code."
+            _(
+                "diagnose does not store the field '{id}', because support never needs "
+                "a password or a one-time code."
+            ).format(id=field_id)
         )
     found = find_secret(value)
     if found is None:

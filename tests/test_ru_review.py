@@ -252,3 +252,22 @@ def test_kb_test_says_passed_and_failed_as_a_russian_runner_does(cli, tmp_path: 
     assert any(line.startswith("НЕ ПРОЙДЕН  deleting the account: ") for line in lines)
     assert any(line.startswith("ПРОЙДЕН  a new phone number on the account") for line in lines)
     assert lines[-1] == "пройдено: 24, не пройдено: 1."
+
+
+def test_a_field_named_for_a_secret_is_refused_in_russian() -> None:
+    # The loader refuses such a field first; this is the last guard, for any caller.
+    import pytest
+
+    from diagnose import i18n
+    from diagnose.exceptions import SecretRefused
+    from diagnose.secrets import refuse_secret
+
+    with i18n.speaking("ru"), pytest.raises(SecretRefused) as refused:
+        refuse_secret("password", "anything")
+    assert str(refused.value) == (
+        "diagnose не сохраняет поле «password»: технической поддержке никогда не нужны ни "
+        "пароль, ни одноразовый код."
+    )
+    with i18n.speaking("en"), pytest.raises(SecretRefused) as refused:
+        refuse_secret("password", "anything")
+    assert str(refused.value).startswith("diagnose does not store the field 'password', ")
