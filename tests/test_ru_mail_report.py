@@ -47,7 +47,7 @@ def test_a_batch_in_russian_frame_verdicts_and_summary(cli, dns_server):
     assert said["good.lab"] == "good.lab может принимать почту, записи SPF и DMARC в порядке."
     # A warning: the findings, then one sentence listing what to fix, joined the Russian way.
     assert said["implicit.lab"].startswith(
-        "implicit.lab может принимать почту, но есть замечания: "
+        "implicit.lab может принимать почту, но есть замечания. "
     )
     assert said["implicit.lab"].endswith(
         " Исправьте MX-записи домена implicit.lab, SPF-запись (TXT для implicit.lab) и "
@@ -89,7 +89,7 @@ def test_undetermined_in_russian(cli, dns_server):
         said["allfail.lab"],
     )
     assert re.fullmatch(
-        r"dmarcerr\.lab может принимать почту, но есть замечания: Результат проверки DMARC "
+        r"dmarcerr\.lab может принимать почту, но есть замечания\. Результат проверки DMARC "
         r"не определён: .+",
         said["dmarcerr.lab"],
     )
@@ -300,7 +300,7 @@ def test_the_consultations_live_check_speaks_the_contexts_language(dns_server):
         result = MailDomainCheck().run("bob@implicit.lab", settings)
     assert str(result.status) == "warn"
     assert re.fullmatch(
-        r"implicit\.lab может принимать почту, но есть замечания: .+ Исправьте MX-записи "
+        r"implicit\.lab может принимать почту, но есть замечания\. .+ Исправьте MX-записи "
         r"домена implicit\.lab\. Примечание: письма, отправленные с вашего домена "
         r"\(implicit\.lab\), могут отклоняться: .+ Исправьте SPF-запись \(TXT для "
         r"implicit\.lab\) и DMARC-запись \(TXT для _dmarc\.implicit\.lab\)\.",

@@ -271,3 +271,13 @@ def test_a_field_named_for_a_secret_is_refused_in_russian() -> None:
     with i18n.speaking("en"), pytest.raises(SecretRefused) as refused:
         refuse_secret("password", "anything")
     assert str(refused.value).startswith("diagnose does not store the field 'password', ")
+
+
+def test_mail_remarks_follow_a_full_stop(cli, dns_server) -> None:
+    # The remarks are whole sentences: «…, но есть замечания. У домена …», not «…: У домена».
+    result = cli("--lang", "ru", "mail", "--nameserver", dns_server.address, "implicit.lab")
+    summary = next(line for line in result.stdout.splitlines() if "Итог:" in line)
+    assert "implicit.lab может принимать почту, но есть замечания. У домена implicit.lab" in (
+        summary
+    )
+    assert "замечания: " not in result.stdout
