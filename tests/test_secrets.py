@@ -226,3 +226,50 @@ def test_embedded_password_is_always_refused(before, token, after):
 def test_embedded_code_after_its_keyword_is_always_refused(before, digits, after):
     with pytest.raises(SecretRefused):
         refuse_secret("description", f"{before} one-time code: {digits} {after}")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # a password typed where an address, a choice, yes/no or a phone number was asked
+        ["-a", "goal=resources", "-a", "resources-problem=quota", "-a", "login={secret}"],
+        ["-a", "goal={secret}"],
+        [
+            "-a",
+            "goal=register",
+            "-a",
+            "register-problem=phone-rejected",
+            "-a",
+            "registration-phone={secret}",
+        ],
+    ],
+)
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_an_answer_that_is_no_answer_is_never_quoted_back_when_it_holds_a_password(cli, args, lang):
+    secret = "пароль: Qwerty-9931" if lang == "ru" else "password: Qwerty-9931"
+    result = cli("--lang", lang, "run", "--no-input", *[a.format(secret=secret) for a in args])
+    assert result.exit_code == 2
+    assert "Qwerty-9931" not in result.stderr + result.stdout
+    assert ("пароль" if lang == "ru" else "password") in result.stderr
+
+
+def test_a_password_typed_at_the_draft_review_is_not_quoted_back():
+    from diagnose.conversation.machine import Conversation
+    from diagnose.conversation.state import State
+    from diagnose.conversation.steps import Ask, AskField, Review
+    from diagnose.engine import engine_for
+    from diagnose.kb.loader import load
+
+    kb = load()
+    conversation = Conversation(kb, engine_for(kb))
+    state, step = State(), None
+    script = {"goal": "resources", "resources-problem": "quota"}
+    step = conversation.next(state)
+    while isinstance(step, Ask | AskField):
+        reply = script.get(step.question.id, "") if isinstance(step, Ask) else ""
+        state = conversation.answer(state, step, reply)
+        step = conversation.next(state)
+    assert isinstance(step, Review)
+    with pytest.raises(SecretRefused) as refused:
+        conversation.answer(state, step, "my password is Qwerty-9931")
+    assert "Qwerty-9931" not in str(refused.value)

@@ -63,6 +63,7 @@ def parse_field(field: TicketField, raw: str) -> str:
         try:
             return parse_yes_no(text)
         except AnswerError:
+            _refuse_quoting_a_secret(field.id, text)
             raise AnswerError(_("'{text}' is not yes or no.").format(text=text)) from None
     if field.type is QuestionType.CHOICE:
         lowered = text.lower()
@@ -73,10 +74,12 @@ def parse_field(field: TicketField, raw: str) -> str:
         if found is not None:
             return found
         legal = ", ".join(f"{n}={c.id}" for n, c in enumerate(field.choices, start=1))
+        _refuse_quoting_a_secret(field.id, text)
         raise AnswerError(
             _("'{text}' is not one of the answers: {legal}.").format(text=text, legal=legal)
         )
     if field.type is QuestionType.EMAIL and not _looks_like_address(text):
+        _refuse_quoting_a_secret(field.id, text)
         raise AnswerError(
             _("'{text}' does not look like an email address (name@example.com).").format(text=text)
         )
@@ -84,6 +87,13 @@ def parse_field(field: TicketField, raw: str) -> str:
     # in a free-text description it is a one-time code pasted by mistake.
     refuse_secret(field.id, text, bare_codes=field.multiline)
     return text
+
+
+def _refuse_quoting_a_secret(owner: str, text: str) -> None:
+    """Before an error that quotes what was typed: a password or code typed at the
+    wrong prompt is refused without being shown back (on a screen, in a page, in a
+    CI log), as it would be where it is stored."""
+    refuse_secret(owner, text, bare_codes=False)
 
 
 def _by_label(choices: Iterable[Choice], text: str) -> str | None:
@@ -145,6 +155,7 @@ def parse_answer(question: Question, raw: str) -> str:
         found = _by_label(question.choices, text)
         if found is not None:
             return found
+        _refuse_quoting_a_secret(question.id, text)
         raise AnswerError(
             _("'{text}' is not an answer to '{id}'; legal values: {legal}.").format(
                 text=text, id=question.id, legal=legal_values(question)
@@ -155,6 +166,7 @@ def parse_answer(question: Question, raw: str) -> str:
             return "yes"
         if lowered in _NO:
             return "no"
+        _refuse_quoting_a_secret(question.id, text)
         raise AnswerError(
             _("'{text}' is not an answer to '{id}'; legal values: {legal}.").format(
                 text=text, id=question.id, legal="yes, no, unknown"
@@ -163,7 +175,11 @@ def parse_answer(question: Question, raw: str) -> str:
     if question.type is QuestionType.PHONE:
         from diagnose.checks.phone import parse_phone
 
-        parse_phone(text)  # a number that is no phone number is re-asked, not measured
+        try:
+            parse_phone(text)  # a number that is no phone number is re-asked, not measured
+        except AnswerError:
+            _refuse_quoting_a_secret(question.id, text)
+            raise
     if question.type is QuestionType.TEXT:
         refuse_secret(question.id, text, bare_codes=False)  # a custom KB's free text
     return text

@@ -287,6 +287,9 @@ class Conversation:
             for number, item in enumerate(fields, start=1):
                 if choice in {str(number), item.field.id}:
                     return state.add("reply", Review.reply, f"edit:{item.field.id}")
+            from diagnose.secrets import refuse_secret
+
+            refuse_secret(Review.reply, text, bare_codes=False)  # never quoted back
             raise AnswerError(
                 _(
                     "'{text}' is not a field of the draft: type its number (1-{n}) to change "
