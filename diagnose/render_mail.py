@@ -57,9 +57,11 @@ def render_text(report: Report, color: bool) -> str:
 
     # Everything below may hold text from DNS records (TXT, MX names) or from the
     # input: terminal control characters are shown escaped, never sent raw.
-    title: str = getattr(report, "email", None) or report.domain
-    if report.input.strip() and report.input.strip() != title:
-        given = repr(report.input.strip())
+    from diagnose.checks.names import abbreviated
+
+    title: str = abbreviated(getattr(report, "email", None) or report.domain)
+    if report.input.strip() and abbreviated(report.input.strip()) != title:
+        given = repr(abbreviated(report.input.strip()))
         title = _("{title} (given as {given})").format(title=title, given=given)
     lines = [style(printable(title), bold=True)]
     width = max(len(result.id) for result in report.checks)

@@ -633,3 +633,22 @@ def test_the_process_exits_quickly_with_all_output_flushed(dns_server, tmp_path)
     )
     assert piped.returncode == 0
     assert piped.stdout.rstrip().endswith("and its SPF and DMARC records are in order.")
+
+
+@pytest.mark.parametrize(
+    ("lang", "command", "line", "more"),
+    [
+        ("en", "mail", "a" * 300_000, "… (299700 more characters)"),
+        ("ru", "mail", "a" * 300_000, "… (и ещё 299700 символов)"),
+        ("en", "email", "a" * 300_000 + "@good.lab", "… (299709 more characters)"),
+    ],
+)
+def test_a_huge_line_is_quoted_short(cli, silent_server, lang, command, line, more):
+    # A pasted megabyte is one invalid input: reported in a few lines, not echoed whole
+    # in the title, the message and the verdict.
+    result = cli(
+        "--lang", lang, command, "--nameserver", silent_server.address, "--from-file", "-",
+        input=line + "\n",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert more in result.stdout and len(result.stdout) < 5_000

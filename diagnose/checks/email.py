@@ -133,7 +133,11 @@ def _over_rfc5321_limits(local: str, domain: str) -> str | None:
 
 
 def _not_valid(address: str, reason: str) -> str:
-    return _("'{address}' is not valid: {reason}").format(address=address, reason=reason)
+    from diagnose.checks.names import abbreviated
+
+    return _("'{address}' is not valid: {reason}").format(
+        address=abbreviated(address), reason=reason
+    )
 
 
 #: email-validator's sentences, which it has in English only: ``validator_reason``

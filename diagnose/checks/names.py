@@ -57,6 +57,21 @@ def special_use(domain: str) -> str | None:
     return None
 
 
+#: How much of an input a message quotes: more than any valid domain (253 octets) or
+#: address (254), less than the megabytes a line of ``--from-file`` may hold.
+QUOTED_MAX = 300
+
+
+def abbreviated(text: str, limit: int = QUOTED_MAX) -> str:
+    """``text`` as a message quotes it: whole up to ``limit`` characters, else its start
+    and how much was left out, so a pasted megabyte is not printed back three times."""
+    if len(text) <= limit:
+        return text
+    return ngettext(
+        "{start}… ({n} more character)", "{start}… ({n} more characters)", len(text) - limit
+    ).format(start=text[:limit], n=len(text) - limit)
+
+
 def normalize_domain(text: str) -> str:
     """The A-label, lowercase form of ``text`` without a trailing dot.
 
@@ -66,8 +81,9 @@ def normalize_domain(text: str) -> str:
     """
     import idna  # small, but only the checks need it
 
-    shown = text.strip()
-    name = shown[:-1] if shown.endswith(".") else shown
+    stripped = text.strip()
+    name = stripped[:-1] if stripped.endswith(".") else stripped
+    shown = abbreviated(stripped)
     if not name:
         raise DomainSyntaxError(_("The domain name is empty."))
     if is_ip_literal(name):
