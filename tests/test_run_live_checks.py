@@ -46,6 +46,9 @@ def test_healthy_domain_gets_spam_folder_and_test_letter(cli, dns_server):
     mail = data["checks"][1]
     assert mail["domain"] == "good.lab"
     assert {c["id"] for c in mail["checks"]} >= {"mx-present", "null-mx", "spf", "dmarc"}
+    # run has no --smtp or --dkim-selector: their "skipped: add --smtp" is not shown
+    assert {c["id"] for c in mail["checks"]}.isdisjoint({"dkim", "smtp"})
+    assert not any("--" in c["message"] for c in mail["checks"])
     facts = [c["fact"] for c in data["evidence"]["conditions"]]
     assert facts[-1].startswith("the live check mail-domain gave pass")
 

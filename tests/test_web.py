@@ -296,6 +296,9 @@ def test_a_russian_page_shows_the_mail_checks_findings_in_russian(server):
     assert "Домена nomx.lab нет в DNS (NXDOMAIN)." in russian
     assert "nomx.lab не может принимать почту: такого домена не существует." in russian
     assert "Пропущено: домен не существует." in russian and "Skipped" not in russian
+    healthy = server.get(link.replace("nomx.lab", "good.lab") + "&lang=ru").text
+    assert "good.lab может принимать почту" in healthy
+    assert "--smtp" not in healthy and "--dkim-selector" not in healthy  # CLI-only options
     english = server.get(link + "&lang=en").text
     assert "nomx.lab cannot receive mail: the domain does not exist" in english
 

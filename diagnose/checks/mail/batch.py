@@ -25,10 +25,10 @@ from collections.abc import (
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from diagnose.checks.mail.extras import MailOptions
-from diagnose.checks.mail.report import RECEIVING, SENDING, DomainReport
+from diagnose.checks.mail.report import OPT_IN_IDS, RECEIVING, SENDING, DomainReport
 from diagnose.checks.mail.rounds import check_domain_async
 from diagnose.checks.mail.verdict import group_status, receiving_verdict
-from diagnose.checks.results import CheckResult
+from diagnose.checks.results import CheckResult, Status
 from diagnose.checks.settings import DnsSettings
 from diagnose.i18n import N_
 
@@ -266,7 +266,9 @@ class MailDomainCheck:
     Its status is the receiving group's alone (``receiving_verdict``): the rules that
     say "your domain cannot receive mail" or "could not be checked" see only what
     decides whether mail arrives. SPF and DMARC findings are a note in the message
-    (and make a pass a warn); every sub-check is still listed under ``checks``.
+    (and make a pass a warn); every sub-check is still listed under ``checks``, but
+    for the opt-in ones (DKIM, the SMTP probe): a consultation has no option to ask for
+    them, so their skip, which tells how to, would be advice nobody can follow.
     """
 
     id = "mail-domain"
@@ -288,7 +290,11 @@ class MailDomainCheck:
                 "domain": report.domain,
                 "receiving": str(group_status(report.checks, RECEIVING)),
                 "sending": str(group_status(report.checks, SENDING)),
-                "checks": [result.to_dict() for result in report.checks],
+                "checks": [
+                    result.to_dict()
+                    for result in report.checks
+                    if not (result.id in OPT_IN_IDS and result.status is Status.SKIP)
+                ],
                 "mx": [host.to_dict() for host in report.mx],
             },
         )

@@ -33,6 +33,9 @@ CHECK_IDS = (
     "dkim",
     "smtp",
 )
+#: Checks that run only when asked for (``diagnose mail --dkim-selector``, ``--smtp``):
+#: a consultation never asks, so their "skipped: add --smtp" is not shown there.
+OPT_IN_IDS = frozenset({"dkim", "smtp"})
 #: The group of every check id, the ones other modules add included. ``receiving``: the
 #: check decides whether mail can reach the domain (its existence, MX, null MX of RFC
 #: 7505, implicit MX of RFC 5321 §5.1, the MX targets; MTA-STS of RFC 8461 and TLS-RPT
