@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import MxHost, make_result
+from diagnose.checks.mail.tls_rpt import EXT_NAME, EXT_VALUE
 from diagnose.checks.results import CheckResult, Status
 from diagnose.i18n import _, ngettext
 
@@ -54,11 +55,9 @@ MAX_AGE_SHORT = 86_400
 POLICY_PATH = "/.well-known/mta-sts.txt"
 
 # RFC 8461 §3.1: sts-version = %s"v=STSv1", sts-field-delim = *WSP ";" *WSP,
-# sts-id = 1*32(ALPHA / DIGIT).
+# sts-id = 1*32(ALPHA / DIGIT); sts-ext-name and -value are TLS-RPT's (EXT_NAME, EXT_VALUE).
 _RECORD_START = re.compile(r"^v=STSv1[ \t]*(;|$)")
 _ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
-_EXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
-_EXT_VALUE = re.compile(r"^[\x21-\x3a\x3c\x3e-\x7e]+$")
 # RFC 8461 §3.2: sts-policy-mx-value = ["*."] Domain (RFC 5321 §4.1.2)
 _MX_PATTERN = re.compile(r"^(\*\.)?(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
 _POLICY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
@@ -102,7 +101,7 @@ def parse_sts_record(text: str) -> StsRecord:
                 return StsRecord(
                     text, _("The id '{id}' is not 1 to 32 letters and digits.").format(id=value)
                 )
-        elif not _EXT_NAME.match(name) or not _EXT_VALUE.match(value):
+        elif not EXT_NAME.match(name) or not EXT_VALUE.match(value):
             return StsRecord(text, _("The field '{field}' is malformed.").format(field=field))
     if "id" not in found:
         return StsRecord(text, _("The record has no id= field."))

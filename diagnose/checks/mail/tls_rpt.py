@@ -24,10 +24,11 @@ CHECK_ID = "tls-rpt"
 # RFC 8460 §3: tlsrpt-version = %s"v=TLSRPTv1" (case-sensitive), then field-delim
 # = *WSP ";" *WSP. Records that do not begin so are not TLS-RPT records at all.
 _VERSION = re.compile(r"^v=TLSRPTv1[ \t]*;")
-# tlsrpt-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
-_EXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+# tlsrpt-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / "."); RFC 8461
+# §3.1's sts-ext-name is the same, and so is its value (mta_sts.py uses these two).
+EXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 # tlsrpt-ext-value = 1*(%x21-3A / %x3C / %x3E-7E): visible characters but "=" and ";"
-_EXT_VALUE = re.compile(r"^[\x21-\x3a\x3c\x3e-\x7e]+$")
+EXT_VALUE = re.compile(r"^[\x21-\x3a\x3c\x3e-\x7e]+$")
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def parse_tlsrpt(text: str) -> TlsRptRecord:
                 if problem:
                     return TlsRptRecord(text, problem[0].upper() + problem[1:] + ".")
             rua.extend(uris)
-        elif not _EXT_NAME.match(name) or not _EXT_VALUE.match(value):
+        elif not EXT_NAME.match(name) or not EXT_VALUE.match(value):
             return TlsRptRecord(text, _("The field '{field}' is malformed.").format(field=field))
     if not rua:
         return TlsRptRecord(text, _("The record has no rua= (where to send reports)."))
