@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -43,6 +44,27 @@ def cli() -> Callable[..., CliResult]:
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return run
+
+
+def walk(script: dict[str, str], lang: str | None = None) -> tuple[Any, Any, Any]:
+    """A consultation on the shipped knowledge base, driven through the step machine:
+    each question answered from ``script``, each ticket field skipped, up to the first
+    step that is neither. Returns (conversation, state, step)."""
+    from diagnose.conversation.machine import Conversation
+    from diagnose.conversation.state import State
+    from diagnose.conversation.steps import Ask, AskField
+    from diagnose.engine import engine_for
+    from diagnose.kb.loader import load
+
+    kb = load(lang=lang)
+    conversation = Conversation(kb, engine_for(kb))
+    state = State()
+    step = conversation.next(state)
+    while isinstance(step, Ask | AskField):
+        reply = script[step.question.id] if isinstance(step, Ask) else ""
+        state = conversation.answer(state, step, reply)
+        step = conversation.next(state)
+    return conversation, state, step
 
 
 def edited_kb(tmp_path: Path, file: str, old: str, new: str) -> Path:

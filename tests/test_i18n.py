@@ -231,20 +231,13 @@ def test_a_secret_is_refused_in_russian(cli, description, message):
 
 
 def test_a_failed_article_is_explained_in_russian():
-    from diagnose.conversation.machine import Conversation
-    from diagnose.conversation.state import State
-    from diagnose.conversation.steps import Ask, AskField, Confirm
-    from diagnose.engine import engine_for
+    from conftest import walk
+
+    from diagnose.conversation.steps import AskField, Confirm
 
     i18n.activate("ru")
-    kb = load(lang="ru")
-    conversation = Conversation(kb, engine_for(kb))
-    state = State()
     script = {"goal": "sign-in", "sign-in-problem": "forgot-password"}
-    step = conversation.next(state)
-    while isinstance(step, Ask):
-        state = conversation.answer(state, step, script[step.question.id])
-        step = conversation.next(state)
+    conversation, state, step = walk(script, lang="ru")
     assert isinstance(step, Confirm)
     state = conversation.answer(state, step, "нет")
     step = conversation.next(state)
@@ -256,22 +249,13 @@ def test_a_failed_article_is_explained_in_russian():
 
 
 def test_a_wrong_reply_at_the_draft_review_is_answered_in_russian():
-    from diagnose.conversation.machine import Conversation
-    from diagnose.conversation.state import State
-    from diagnose.conversation.steps import Ask, AskField, Review
-    from diagnose.engine import engine_for
+    from conftest import walk
+
+    from diagnose.conversation.steps import Review
     from diagnose.exceptions import AnswerError
 
     i18n.activate("ru")
-    kb = load(lang="ru")
-    conversation = Conversation(kb, engine_for(kb))
-    state = State()
-    script = {"goal": "resources", "resources-problem": "quota"}
-    step = conversation.next(state)
-    while isinstance(step, Ask | AskField):
-        reply = script.get(step.question.id, "") if isinstance(step, Ask) else ""
-        state = conversation.answer(state, step, reply)
-        step = conversation.next(state)
+    conversation, state, step = walk({"goal": "resources", "resources-problem": "quota"}, "ru")
     assert isinstance(step, Review)
     with pytest.raises(AnswerError) as raised:
         conversation.answer(state, step, "абв")

@@ -254,21 +254,11 @@ def test_an_answer_that_is_no_answer_is_never_quoted_back_when_it_holds_a_passwo
 
 
 def test_a_password_typed_at_the_draft_review_is_not_quoted_back():
-    from diagnose.conversation.machine import Conversation
-    from diagnose.conversation.state import State
-    from diagnose.conversation.steps import Ask, AskField, Review
-    from diagnose.engine import engine_for
-    from diagnose.kb.loader import load
+    from conftest import walk
 
-    kb = load()
-    conversation = Conversation(kb, engine_for(kb))
-    state, step = State(), None
-    script = {"goal": "resources", "resources-problem": "quota"}
-    step = conversation.next(state)
-    while isinstance(step, Ask | AskField):
-        reply = script.get(step.question.id, "") if isinstance(step, Ask) else ""
-        state = conversation.answer(state, step, reply)
-        step = conversation.next(state)
+    from diagnose.conversation.steps import Review
+
+    conversation, state, step = walk({"goal": "resources", "resources-problem": "quota"})
     assert isinstance(step, Review)
     with pytest.raises(SecretRefused) as refused:
         conversation.answer(state, step, "my password is Qwerty-9931")

@@ -450,32 +450,34 @@ async def api_mail(request: Request) -> Response:
     from diagnose.checks.mail import check_domain_async
 
     data = await _json_body(request)
-    domain = data.get("domain")
-    if not isinstance(domain, str) or not domain.strip():
-        with i18n.speaking(error_language(request)):
-            raise BadRequest(
-                _("Give the domain to check as {example}.").format(
-                    example='{"domain": "example.com"}'
-                )
-            )
+    domain = _required(
+        request, data, "domain", N_("Give the domain to check as {example}."), "example.com"
+    )
     lang = _api_language(request, data)
-    return await _live(request, lang, lambda site: check_domain_async(domain.strip(), site.dns))
+    return await _live(request, lang, lambda site: check_domain_async(domain, site.dns))
 
 
 async def api_email(request: Request) -> Response:
     from diagnose.checks.email import check_email_async
 
     data = await _json_body(request)
-    address = data.get("address")
-    if not isinstance(address, str) or not address.strip():
-        with i18n.speaking(error_language(request)):
-            raise BadRequest(
-                _("Give the address to check as {example}.").format(
-                    example='{"address": "name@example.com"}'
-                )
-            )
+    address = _required(
+        request, data, "address", N_("Give the address to check as {example}."), "name@example.com"
+    )
     lang = _api_language(request, data)
-    return await _live(request, lang, lambda site: check_email_async(address.strip(), site.dns))
+    return await _live(request, lang, lambda site: check_email_async(address, site.dns))
+
+
+def _required(
+    request: Request, data: Mapping[str, Any], key: str, missing: str, example: str
+) -> str:
+    """The body's ``key``, a non-blank string; else a 400 whose sentence (``missing``,
+    marked with N_) shows a body that would do."""
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        with i18n.speaking(error_language(request)):
+            raise BadRequest(_(missing).format(example=json.dumps({key: example})))
+    return value.strip()
 
 
 async def _live(
