@@ -38,7 +38,7 @@ from mailservers import (
 )
 
 from diagnose.checks.mail import CHECK_IDS
-from diagnose.checks.mail.dkim import parse_dkim_key, parse_selector, rsa_key_bits
+from diagnose.checks.mail.dkim import parse_dkim_key, rsa_key_bits
 from diagnose.checks.mail.mta_sts import (
     mx_matches,
     parse_policy,
@@ -46,6 +46,7 @@ from diagnose.checks.mail.mta_sts import (
 )
 from diagnose.checks.mail.smtp import name_matches
 from diagnose.checks.mail.tls_rpt import parse_tlsrpt
+from diagnose.checks.names import parse_selector
 from diagnose.exceptions import UsageError
 
 NEW_IDS = ("mta-sts", "tls-rpt", "dkim", "smtp")

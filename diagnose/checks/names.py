@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from diagnose.exceptions import UsageError
 from diagnose.i18n import _, ngettext
 
 #: RFC 6761 §6 special-use names (plus ``local`` from RFC 6762, ``onion`` from RFC 7686
@@ -200,3 +201,32 @@ def doubled_domain(target: str, domain: str) -> bool:
     bare = target.lower().rstrip(".")
     domain = domain.lower().rstrip(".")
     return bare == f"{domain}.{domain}" or bare.endswith(f".{domain}.{domain}")
+
+
+# RFC 6376 §3.1: selector = sub-domain *( "." sub-domain ). Underscores are accepted
+# too, as the DNS allows them and some providers use them.
+_SELECTOR_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+def parse_selector(text: str) -> str:
+    """A ``--dkim-selector`` value, checked and lower-cased; ``UsageError`` (a whole
+    sentence) when it cannot be a selector."""
+    selector = text.strip().lower().rstrip(".")
+    if not selector:
+        raise UsageError(_("The DKIM selector is empty; give the s= value of a DKIM-Signature."))
+    if "._domainkey" in selector or selector == "_domainkey":
+        raise UsageError(
+            _(
+                "Give only the DKIM selector, not '{text}': for s1._domainkey.example.com the "
+                "selector is s1."
+            ).format(text=text.strip())
+        )
+    labels = selector.split(".")
+    if len(selector) > 200 or not all(_SELECTOR_LABEL.match(label) for label in labels):
+        raise UsageError(
+            _(
+                "The DKIM selector '{text}' is not valid: it is one or more labels of letters, "
+                "digits, hyphens and underscores, separated by dots."
+            ).format(text=text.strip())
+        )
+    return selector

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from diagnose.commands.mail import check_options, dns_options, mail_options
+from diagnose.commands.mail import check_options, checked_selectors, dns_options, mail_options
 from diagnose.commands.options import dns_settings
 from diagnose.i18n import _
 
@@ -34,7 +34,7 @@ def email(
     from diagnose.render_mail import addresses_checked, emit, inputs
 
     settings = dns_settings(nameservers, timeout)
-    options = mail_options(dkim_selectors, smtp, smtp_port, mta_sts_port)
+    options = mail_options(checked_selectors(dkim_selectors), smtp, smtp_port, mta_sts_port)
     missing = _("Give at least one email address, or --from-file FILE (- for stdin).")
     names, total = inputs(addresses, from_file, missing)
     reports = check_emails(names, settings, concurrency, options)

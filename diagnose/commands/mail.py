@@ -83,14 +83,21 @@ def check_options(function: click.decorators.FC) -> click.decorators.FC:
     return function
 
 
+def checked_selectors(dkim_selectors: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``--dkim-selector`` values, checked, lower-cased and without repeats; a
+    malformed one is a usage error (exit 2). Light (no asyncio), so that ``mail``
+    refuses one before its first queries leave."""
+    from diagnose.checks.names import parse_selector
+
+    return tuple(dict.fromkeys(parse_selector(text) for text in dkim_selectors))
+
+
 def mail_options(
-    dkim_selectors: tuple[str, ...], smtp: bool, smtp_port: int, mta_sts_port: int
+    selectors: tuple[str, ...], smtp: bool, smtp_port: int, mta_sts_port: int
 ) -> MailOptions:
-    """The checked ``check_options``; a malformed selector is a usage error (exit 2)."""
-    from diagnose.checks.mail.dkim import parse_selector
+    """``check_options`` as the checks take them (``selectors`` from ``checked_selectors``)."""
     from diagnose.checks.mail.extras import MailOptions
 
-    selectors = tuple(dict.fromkeys(parse_selector(text) for text in dkim_selectors))
     return MailOptions(selectors, smtp, smtp_port, mta_sts_port)
 
 
@@ -129,17 +136,12 @@ def mail(
         from diagnose.checks.early import EarlyQueries
 
         settings = dns_settings(nameservers, timeout)
-        # A bad selector is a usage error before any query leaves; checking one imports
-        # the DKIM module (asyncio), so it is done here only when one is given.
-        options = (
-            mail_options(dkim_selectors, smtp, smtp_port, mta_sts_port) if dkim_selectors else None
-        )
+        selectors = checked_selectors(dkim_selectors)  # before any query leaves
         # The first domain's round 1 goes out now, and its answers arrive while the rest
         # (asyncio, dnspython) is imported: see diagnose.checks.early.
         early = EarlyQueries.start(settings, domains[0]) if domains else None
         try:
-            if options is None:
-                options = mail_options(dkim_selectors, smtp, smtp_port, mta_sts_port)
+            options = mail_options(selectors, smtp, smtp_port, mta_sts_port)
             from diagnose.render_mail import emit, inputs
 
             missing = _("Give at least one domain, or --from-file FILE (- for stdin).")

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import make_result
 from diagnose.checks.results import CheckResult, Status, overall
-from diagnose.exceptions import UsageError
 from diagnose.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -40,37 +39,10 @@ RSA_GOOD_BITS = 2048
 #: RFC 8463 §4.2: an Ed25519 key (k=ed25519) is the raw 32-octet public key.
 ED25519_KEY_OCTETS = 32
 
-# RFC 6376 §3.1: selector = sub-domain *( "." sub-domain ). Underscores are accepted
-# too, as the DNS allows them and some providers use them.
-_SELECTOR_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 # RFC 6376 §3.2: tag-name = ALPHA *ALNUMPUNC (ALNUMPUNC = ALPHA / DIGIT / "_")
 _TAG_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # RFC 3279 §2.3.1 rsaEncryption, as DER content octets of the OID
 _RSA_OID = bytes.fromhex("2a864886f70d010101")
-
-
-def parse_selector(text: str) -> str:
-    """A ``--dkim-selector`` value, checked and lower-cased; ``UsageError`` (a whole
-    sentence) when it cannot be a selector."""
-    selector = text.strip().lower().rstrip(".")
-    if not selector:
-        raise UsageError(_("The DKIM selector is empty; give the s= value of a DKIM-Signature."))
-    if "._domainkey" in selector or selector == "_domainkey":
-        raise UsageError(
-            _(
-                "Give only the DKIM selector, not '{text}': for s1._domainkey.example.com the "
-                "selector is s1."
-            ).format(text=text.strip())
-        )
-    labels = selector.split(".")
-    if len(selector) > 200 or not all(_SELECTOR_LABEL.match(label) for label in labels):
-        raise UsageError(
-            _(
-                "The DKIM selector '{text}' is not valid: it is one or more labels of letters, "
-                "digits, hyphens and underscores, separated by dots."
-            ).format(text=text.strip())
-        )
-    return selector
 
 
 @dataclass(frozen=True)
