@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import MxHost, make_result
-from diagnose.checks.mail.tls_rpt import EXT_NAME, EXT_VALUE
+from diagnose.checks.mail.tagfields import parse_fields
 from diagnose.checks.results import CheckResult, Status
 from diagnose.i18n import _, ngettext
 
@@ -55,7 +55,7 @@ MAX_AGE_SHORT = 86_400
 POLICY_PATH = "/.well-known/mta-sts.txt"
 
 # RFC 8461 §3.1: sts-version = %s"v=STSv1", sts-field-delim = *WSP ";" *WSP,
-# sts-id = 1*32(ALPHA / DIGIT); sts-ext-name and -value are TLS-RPT's (EXT_NAME, EXT_VALUE).
+# sts-id = 1*32(ALPHA / DIGIT); the fields are parsed as TLS-RPT's (tagfields.py).
 _RECORD_START = re.compile(r"^v=STSv1[ \t]*(;|$)")
 _ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 # RFC 8461 §3.2: sts-policy-mx-value = ["*."] Domain (RFC 5321 §4.1.2)
@@ -81,31 +81,18 @@ def parse_sts_record(text: str) -> StsRecord:
     """Parse one ``_mta-sts`` TXT record (RFC 8461 §3.1)."""
     if not is_sts_record(text):
         return StsRecord(text, _("The record does not begin with 'v=STSv1'."))
-    fields = [part.strip(" \t") for part in text.split(";")[1:]]
-    if fields and fields[-1] == "":
-        fields.pop()
-    found: dict[str, str] = {}
-    for field in fields:
-        name, sep, value = field.partition("=")
-        if not sep or not name:
-            return StsRecord(
-                text, _("The part '{part}' is not a name=value field.").format(part=field)
-            )
-        if name in found:
-            return StsRecord(
-                text, _("The field '{name}=' appears more than once.").format(name=name)
-            )
-        found[name] = value
-        if name == "id":
-            if not _ID.match(value):
-                return StsRecord(
-                    text, _("The id '{id}' is not 1 to 32 letters and digits.").format(id=value)
-                )
-        elif not EXT_NAME.match(name) or not EXT_VALUE.match(value):
-            return StsRecord(text, _("The field '{field}' is malformed.").format(field=field))
+    found = parse_fields(text, {"id": _id_problem})
+    if isinstance(found, str):
+        return StsRecord(text, found)
     if "id" not in found:
         return StsRecord(text, _("The record has no id= field."))
     return StsRecord(text, None, found["id"])
+
+
+def _id_problem(value: str) -> str | None:
+    if _ID.match(value):
+        return None
+    return _("The id '{id}' is not 1 to 32 letters and digits.").format(id=value)
 
 
 @dataclass(frozen=True)

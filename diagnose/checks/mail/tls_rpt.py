@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from diagnose.checks.mail.report import make_result
+from diagnose.checks.mail.tagfields import parse_fields
 from diagnose.checks.results import CheckResult, Status
 from diagnose.i18n import _, ngettext
 
@@ -24,11 +25,6 @@ CHECK_ID = "tls-rpt"
 # RFC 8460 §3: tlsrpt-version = %s"v=TLSRPTv1" (case-sensitive), then field-delim
 # = *WSP ";" *WSP. Records that do not begin so are not TLS-RPT records at all.
 _VERSION = re.compile(r"^v=TLSRPTv1[ \t]*;")
-# tlsrpt-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / "."); RFC 8461
-# §3.1's sts-ext-name is the same, and so is its value (mta_sts.py uses these two).
-EXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
-# tlsrpt-ext-value = 1*(%x21-3A / %x3C / %x3E-7E): visible characters but "=" and ";"
-EXT_VALUE = re.compile(r"^[\x21-\x3a\x3c\x3e-\x7e]+$")
 
 
 @dataclass(frozen=True)
@@ -63,34 +59,24 @@ def parse_tlsrpt(text: str) -> TlsRptRecord:
     """Parse one TLS-RPT record; ``error`` is a sentence when it is invalid."""
     if not is_tlsrpt(text):
         return TlsRptRecord(text, _("The record does not begin with 'v=TLSRPTv1;'."))
-    fields = [part.strip(" \t") for part in text.split(";")[1:]]
-    if fields and fields[-1] == "":
-        fields.pop()  # one trailing delimiter is allowed
-    rua: list[str] = []
-    seen: set[str] = set()
-    for field in fields:
-        name, sep, value = field.partition("=")
-        if not sep or not name:
-            return TlsRptRecord(
-                text, _("The part '{part}' is not a name=value field.").format(part=field)
-            )
-        if name in seen:
-            return TlsRptRecord(
-                text, _("The field '{name}=' appears more than once.").format(name=name)
-            )
-        seen.add(name)
-        if name == "rua":
-            uris = [uri.strip(" \t") for uri in value.split(",")]
-            for uri in uris:
-                problem = _uri_problem(uri)
-                if problem:
-                    return TlsRptRecord(text, problem[0].upper() + problem[1:] + ".")
-            rua.extend(uris)
-        elif not EXT_NAME.match(name) or not EXT_VALUE.match(value):
-            return TlsRptRecord(text, _("The field '{field}' is malformed.").format(field=field))
-    if not rua:
+    found = parse_fields(text, {"rua": _rua_problem})
+    if isinstance(found, str):
+        return TlsRptRecord(text, found)
+    if "rua" not in found:
         return TlsRptRecord(text, _("The record has no rua= (where to send reports)."))
-    return TlsRptRecord(text, None, tuple(rua))
+    return TlsRptRecord(text, None, tuple(_uris(found["rua"])))
+
+
+def _uris(rua: str) -> list[str]:
+    return [uri.strip(" \t") for uri in rua.split(",")]
+
+
+def _rua_problem(rua: str) -> str | None:
+    for uri in _uris(rua):
+        problem = _uri_problem(uri)
+        if problem:
+            return problem[0].upper() + problem[1:] + "."
+    return None
 
 
 def check_tls_rpt(name: str, lookup: Lookup) -> CheckResult:
