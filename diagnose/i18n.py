@@ -47,7 +47,7 @@ _catalog: _Catalog | None = None
 #: with the task's context), so concurrent requests never see each other's language.
 #: Made by the first ``speaking``: the CLI never imports contextvars for it.
 _local: contextvars.ContextVar[tuple[str, _Catalog | None] | None] | None = None
-_catalogs: dict[str, _Catalog] = {}
+_catalogs: dict[str, _Catalog | None] = {}
 
 
 def normalize(value: str | None) -> str | None:
@@ -168,30 +168,20 @@ class MoCatalog:
         return self._plural(n)
 
 
-class _English:
-    """No catalog: every message is its own translation."""
-
-    def gettext(self, message: str, /) -> str:
-        return message
-
-    def ngettext(self, singular: str, plural: str, n: int, /) -> str:
-        return singular if n == 1 else plural
-
-
 def catalog_path(lang: str) -> str:
     return os.path.join(LOCALE_DIR, lang, "LC_MESSAGES", DOMAIN + ".mo")
 
 
-def _load_catalog(lang: str) -> _Catalog:
-    catalog = _catalogs.get(lang)
-    if catalog is None:
+def _load_catalog(lang: str) -> _Catalog | None:
+    """``lang``'s catalog, read once; None (English) when it cannot be read: a broken
+    install speaks English, not a traceback."""
+    if lang not in _catalogs:
         try:
             with open(catalog_path(lang), "rb") as handle:
-                catalog = MoCatalog(handle.read())
-        except (OSError, ValueError):  # a broken install speaks English, not a traceback
-            catalog = _English()
-        _catalogs[lang] = catalog
-    return catalog
+                _catalogs[lang] = MoCatalog(handle.read())
+        except (OSError, ValueError):
+            _catalogs[lang] = None
+    return _catalogs[lang]
 
 
 @contextlib.contextmanager
