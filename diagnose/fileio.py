@@ -77,21 +77,7 @@ def read_bounded_bytes(path: Path | str, limit: int) -> bytes:
     that grows while being read included). Raises OSError (unreadable) or
     InputFileError (refused).
     """
-    import stat
-
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
-    descriptor = os.open(path, flags)
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISDIR(mode):
-            raise InputFileError(_("is a directory"))
-        if not stat.S_ISREG(mode):
-            if stat.S_ISFIFO(mode):
-                raise InputFileError(_("is a FIFO, not a regular file"))
-            raise InputFileError(_("is a device or socket, not a regular file"))
-    except BaseException:
-        os.close(descriptor)
-        raise
+    descriptor = _open_without_waiting(path, fifo=False)
     with os.fdopen(descriptor, "rb") as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
@@ -104,8 +90,6 @@ def malformed_reason(error: Exception) -> str:
     own words, or ours where Python's would puzzle a reader (a ``RecursionError`` from
     brackets nested thousands deep; a ``ValueError`` from a number Python will not
     convert, CVE-2020-10735's limit of 4,300 digits)."""
-    from diagnose.i18n import _
-
     if isinstance(error, RecursionError):
         return _("it nests too deep")
     if "integer string conversion" in str(error):
@@ -227,6 +211,38 @@ def _not_a_directory(directory: Path) -> Path:
     return directory
 
 
+def _open_without_waiting(path: Path | str, *, fifo: bool) -> int:
+    """A descriptor of ``path`` for reading, opened without blocking so that a FIFO
+    with no writer cannot hang the open. A directory, a device and a socket are refused
+    with InputFileError, and so is a FIFO unless ``fifo``; an accepted FIFO is switched
+    back to blocking reads (its writer may be slower than the reader). Closed when
+    anything fails."""
+    import stat
+
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputFileError(_("is a directory"))
+        if stat.S_ISFIFO(mode) and not fifo:
+            raise InputFileError(_("is a FIFO, not a regular file"))
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise InputFileError(
+                _("is a device or socket, not a file or a FIFO")
+                if fifo
+                else _("is a device or socket, not a regular file")
+            )
+        if stat.S_ISFIFO(mode):
+            import fcntl
+
+            flags = fcntl.fcntl(descriptor, fcntl.F_GETFL)
+            fcntl.fcntl(descriptor, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
 def open_stream(path: Path | str) -> io.TextIOWrapper:
     """A regular file or a FIFO opened for reading as UTF-8 text, line by line (a list
     of domains is streamed, never read whole: it has no size limit).
@@ -235,24 +251,7 @@ def open_stream(path: Path | str) -> io.TextIOWrapper:
     no program writes to reads as empty instead of hanging (a writer must have it
     open). A device (``/dev/zero`` would never end a line) or a socket is refused with
     InputFileError; OSError when it cannot be opened."""
-    import fcntl
-    import stat
-
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
-    descriptor = os.open(path, flags)
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISDIR(mode):
-            raise InputFileError(_("is a directory"))
-        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
-            raise InputFileError(_("is a device or socket, not a file or a FIFO"))
-        # Blocking reads from here on: a FIFO's writer may be slower than the checks.
-        fcntl.fcntl(
-            descriptor, fcntl.F_SETFL, fcntl.fcntl(descriptor, fcntl.F_GETFL) & ~os.O_NONBLOCK
-        )
-    except BaseException:
-        os.close(descriptor)
-        raise
+    descriptor = _open_without_waiting(path, fifo=True)
     return open(descriptor, encoding="utf-8")
 
 
