@@ -60,9 +60,9 @@ def render_text(report: Report, color: bool) -> str:
     from diagnose.checks.names import abbreviated
 
     title: str = abbreviated(getattr(report, "email", None) or report.domain)
-    if report.input.strip() and abbreviated(report.input.strip()) != title:
-        given = repr(abbreviated(report.input.strip()))
-        title = _("{title} (given as {given})").format(title=title, given=given)
+    given = abbreviated(report.input.strip())
+    if given and given != title:
+        title = _("{title} (given as {given})").format(title=title, given=repr(given))
     lines = [style(printable(title), bold=True)]
     width = max(len(result.id) for result in report.checks)
     tags = {status: column_word(status) for status in MARKS}
